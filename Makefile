@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine (Python 3.11+ and make):
+#   make run   - virtual environment, install, initialise the SQLite default, run the hub
+#   make test  - the same set-up with the dev tools, then the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run demo test lint install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/network-hub init
+	$(BIN)/network-hub run
+
+demo: $(STAMP)
+	$(BIN)/network-hub demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) hub-data .pytest_cache

@@ -1,0 +1,3 @@
+from network_hub.cli.app import main
+
+main()

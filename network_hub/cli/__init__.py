@@ -1,0 +1,1 @@
+"""The ``network-hub`` command, one module per command group."""

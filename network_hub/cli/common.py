@@ -1,0 +1,63 @@
+"""What every CLI command shares: the hub, output (table or --json) and error reporting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from functools import cache
+from typing import Any
+
+import typer
+
+from config.settings import load_settings
+from network_hub.hub import Hub
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table")
+
+
+@cache
+def get_hub() -> Hub:
+    """The hub for this CLI process (settings read once)."""
+    return Hub.from_settings(load_settings())
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
+
+
+def dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, default=_default, indent=2)
+
+
+def emit(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], as_json: bool, columns: Iterable[str] = ()) -> None:
+    """Print one object or a listing, as JSON or as an aligned text table."""
+    if as_json:
+        typer.echo(dumps(data))
+        return
+    rows = [data] if isinstance(data, Mapping) else list(data)
+    if not rows:
+        typer.echo("(none)")
+        return
+    cols = list(columns) or list(rows[0].keys())
+    cells = [[_cell(row.get(c)) for c in cols] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    for r in cells:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ",".join(_cell(v) for v in value) or "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%SZ")
+    text = str(value.value if isinstance(value, Enum) else value).replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,1 @@
+"""The PR network roster: members, role grants, invites, CSV import/export."""
