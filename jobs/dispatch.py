@@ -1,0 +1,252 @@
+"""The dispatcher: claims due deliveries, sends them through the publishers, records outcomes.
+
+A pass is a pipeline: while there is room under ``concurrency``, claim more (a short
+transaction that commits the lease before any network call), then for each claim:
+``claimed → sending`` (fenced, counts an attempt), call the publisher with a timeout shorter
+than the lease, and write the outcome (fenced). Database work runs in worker threads so the
+event loop that also serves the bot and the web never blocks on it.
+
+An approval calls ``wake()`` (from any thread) so its own process sends at once; other
+processes find the work on their next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from jobs.posts import post_from_job, target_from_job
+from network_hub.hub import Hub
+from network_hub.outbox import queries, transitions
+from network_hub.outbox.transitions import SendJob
+from publishers.base import ErrorClass, Publisher, PublishError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class PublisherSource(Protocol):
+    def get(self, platform: str) -> Publisher: ...
+
+
+def process_identity() -> str:
+    """host:pid:boot — unique per process run, readable in the status page."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class PassReport:
+    claimed: int = 0
+    sent: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    followups: int = 0
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        hub: Hub,
+        publishers: PublisherSource,
+        *,
+        owner: str | None = None,
+        concurrency: int | None = None,
+        batch: int | None = None,
+        lease: timedelta | None = None,
+        send_timeout: float | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        s = hub.settings
+        self.hub = hub
+        self.publishers = publishers
+        self.owner = owner or process_identity()
+        self.concurrency = concurrency or s.dispatch_concurrency
+        self.batch = batch or s.dispatch_batch
+        self.lease = lease or timedelta(seconds=s.lease_seconds)
+        # The publisher call must end well before the lease does, or a sweep could call it unknown.
+        self.send_timeout = send_timeout or min(s.http_timeout_s * 2, self.lease.total_seconds() * 0.75)
+        self.rng = rng or random.Random()
+        self.media_dir = s.resolved_media_dir
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    # -- database helpers ------------------------------------------------------------------
+    async def _db(self, fn: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self.hub.transaction() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(run)
+
+    # -- waking --------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Ask for a pass now; safe to call from any thread (e.g. a CLI or web approval)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    # -- one pass ------------------------------------------------------------------------
+    async def run_once(self) -> PassReport:
+        """Send everything due now (pacing and blocks permitting), then return."""
+        self._loop = asyncio.get_running_loop()
+        report = PassReport()
+        await self._pipeline(report)
+        await self._followups(report)
+        return report
+
+    async def _pipeline(self, report: PassReport) -> None:
+        in_flight: set[asyncio.Task[None]] = set()
+        claim_more = True
+        while True:
+            room = self.concurrency - len(in_flight)
+            if claim_more and room > 0 and not self._stopping:
+                now = self.hub.clock.now()
+                limit = min(room, self.batch)
+                claims = await self._db(lambda s, now=now, limit=limit: queries.claim_due(
+                    s, owner=self.owner, now=now, lease=self.lease, limit=limit))
+                report.claimed += len(claims)
+                for claim in claims:
+                    task = asyncio.create_task(self._deliver(claim, report))
+                    in_flight.add(task)
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+                claim_more = bool(claims) or bool(in_flight)
+            if not in_flight:
+                return
+            _done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            claim_more = True
+
+    async def _deliver(self, claim: queries.Claim, report: PassReport) -> None:
+        now = self.hub.clock.now()
+        job = await self._db(lambda s: transitions.start_sending(
+            s, claim, worker=self.owner, now=now, lease=self.lease, media_dir=self.media_dir))
+        if job is None:
+            report.count("skipped")
+            return
+        try:
+            publisher = self.publishers.get(job.platform)
+            target = target_from_job(job)
+            post = post_from_job(job)
+            result = await asyncio.wait_for(publisher.publish(post, target), timeout=self.send_timeout)
+        except PublishError as exc:
+            await self._record_failure(job, exc, report)
+            return
+        except TimeoutError:
+            await self._record_failure(job, PublishError(
+                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"), report)
+            return
+        except Exception as exc:  # a bug after the request may have gone out: never retry blindly
+            log.exception("delivery %s: unexpected error from the %s publisher", job.delivery_id, job.platform)
+            await self._record_failure(job, PublishError(
+                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"), report)
+            return
+        done = self.hub.clock.now()
+        recorded = await self._db(lambda s: transitions.record_sent(
+            s, job, external_ids=result.external_ids, permalink=result.permalink,
+            photo_file_ids=result.photo_file_ids, now=done))
+        report.count("sent" if recorded else "lease_lost")
+        if recorded:
+            report.sent += 1
+
+    async def _record_failure(self, job: SendJob, exc: PublishError, report: PassReport) -> None:
+        log.warning("delivery %s to outlet %s (%s): %s", job.delivery_id, job.outlet_id, job.platform, exc)
+        now = self.hub.clock.now()
+        state = await self._db(lambda s: transitions.record_failure(
+            s, job, error_class=exc.error_class.value, message=exc.message, now=now, code=exc.code,
+            retry_after=exc.retry_after, new_chat_id=exc.new_chat_id, partial_ids=exc.partial_external_ids,
+            max_attempts=self.hub.settings.max_attempts, rng=self.rng))
+        report.count(state or "lease_lost")
+
+    # -- corrections and withdrawals ----------------------------------------------------------
+    async def _followups(self, report: PassReport) -> None:
+        now = self.hub.clock.now()
+        claims = await self._db(lambda s: queries.claim_followups(
+            s, owner=self.owner, now=now, lease=self.lease, limit=self.batch))
+        await asyncio.gather(*(self._followup(c, report) for c in claims))
+
+    async def _followup(self, claim: queries.Claim, report: PassReport) -> None:
+        now = self.hub.clock.now()
+        job = await self._db(lambda s: transitions.start_followup(s, claim, now=now, media_dir=self.media_dir))
+        if job is None:
+            return
+        report.followups += 1
+        error: PublishError | None = None
+        try:
+            publisher = self.publishers.get(job.platform)
+            target = target_from_job(job)
+            if job.followup_action == "delete":
+                await asyncio.wait_for(publisher.delete(job.external_ids, target), timeout=self.send_timeout)
+            else:
+                await asyncio.wait_for(publisher.edit(job.external_ids, post_from_job(job), target),
+                                       timeout=self.send_timeout)
+        except PublishError as exc:
+            error = exc
+        except TimeoutError:
+            error = PublishError(ErrorClass.RETRYABLE, "no answer in time; will try again")
+        except Exception as exc:
+            log.exception("follow-up %s of delivery %s failed unexpectedly", job.followup_action, job.delivery_id)
+            error = PublishError(ErrorClass.RETRYABLE, f"unexpected {type(exc).__name__}: {exc}")
+        done = self.hub.clock.now()
+        if error is None:
+            await self._db(lambda s: transitions.finish_followup(s, job, state="done", error=None, now=done))
+            return
+        log.warning("follow-up %s of delivery %s: %s", job.followup_action, job.delivery_id, error)
+
+        def record(session: Session, err: PublishError = error) -> None:
+            if err.error_class is ErrorClass.PERMANENT:
+                transitions.finish_followup(session, job, state="failed", error=err.message, now=done)
+                return
+            if err.error_class is ErrorClass.NEEDS_HUMAN:
+                from network_hub.db.models import Outlet
+
+                outlet = session.get(Outlet, job.outlet_id)
+                if outlet is not None:
+                    transitions.pause_for_human(session, outlet, err.message, done)
+            delay = timedelta(seconds=err.retry_after or 60)
+            transitions.release_followup(session, job, now=done, delay=delay, error=err.message)
+
+        await self._db(record)
+
+    # -- the long-running loop ---------------------------------------------------------------
+    async def serve(self, interval: float) -> None:
+        """Run passes until ``stop()``: after each pass, wait for a wake-up or the interval."""
+        self._loop = asyncio.get_running_loop()
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("dispatch pass failed; trying again in %.0fs", interval)
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            self._wake.clear()
+
+    async def stop(self, deadline: float = 20.0) -> None:
+        """Stop claiming; let in-flight sends finish within ``deadline``; hand back unstarted claims."""
+        self._stopping = True
+        self.wake()
+        pending = [t for t in self._in_flight if not t.done()]
+        if pending:
+            _done, still = await asyncio.wait(pending, timeout=deadline)
+            for task in still:
+                task.cancel()  # its lease expires; the sweep marks it unknown (it may have posted)
+        now = self.hub.clock.now()
+        released = await self._db(lambda s: queries.release_owned(s, self.owner, now))
+        if released:
+            log.info("released %d claimed deliveries on shutdown", released)

@@ -1,0 +1,78 @@
+"""Item roll-up: an item's status follows its deliveries once none is still in flight.
+
+All sent → ``published``; some sent → ``partially_published``; none sent → ``failed``.
+Cancelled deliveries do not count. While any delivery is pending, in flight, waiting to retry or
+``unknown``, the item stays ``publishing``. The author (and, for problems, the moderators) are
+told through the notification outbox, once per change of status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from network_hub import audit
+from network_hub.db.models import Delivery, NewsItem, Outlet
+from network_hub.notifications import NotificationKind, enqueue
+from network_hub.outbox.routing_people import moderators_of_village
+from network_hub.states import DeliveryState, ItemStatus
+
+IN_FLIGHT = (
+    DeliveryState.PENDING, DeliveryState.CLAIMED, DeliveryState.SENDING,
+    DeliveryState.RETRY_WAIT, DeliveryState.UNKNOWN,
+)
+ROLLABLE = (ItemStatus.APPROVED, ItemStatus.SCHEDULED, ItemStatus.PUBLISHING, ItemStatus.PUBLISHED,
+            ItemStatus.PARTIALLY_PUBLISHED, ItemStatus.FAILED)
+
+
+def roll_up_item(session: Session, item_id: int, now: datetime) -> str | None:
+    """Recompute the item's status from its deliveries; returns the new status when it changed."""
+    item = session.get(NewsItem, item_id, populate_existing=True)
+    if item is None or item.status not in ROLLABLE:
+        return None
+    counts = dict(session.execute(
+        select(Delivery.state, func.count()).where(Delivery.item_id == item_id).group_by(Delivery.state)
+    ).all())
+    if any(counts.get(s, 0) for s in IN_FLIGHT):
+        return None
+    sent, failed = counts.get(DeliveryState.SENT, 0), counts.get(DeliveryState.FAILED, 0)
+    if sent and not failed:
+        new = ItemStatus.PUBLISHED
+    elif sent:
+        new = ItemStatus.PARTIALLY_PUBLISHED
+    elif failed:
+        new = ItemStatus.FAILED
+    else:
+        return None  # everything cancelled: withdrawal handles the item's status
+    if item.status == new:
+        return None
+    before = item.status
+    item.status = new
+    item.version += 1
+    item.updated_at = now
+    if new in (ItemStatus.PUBLISHED, ItemStatus.PARTIALLY_PUBLISHED) and item.published_at is None:
+        item.published_at = now
+    audit.record(session, at=now, action=f"item.{new}", object_type="news_item", object_id=item.id,
+                 before={"status": before}, after={"status": new})
+    links = [
+        {"outlet": name, "platform": platform, "permalink": permalink}
+        for name, platform, permalink in session.execute(
+            select(Outlet.name, Outlet.platform, Delivery.permalink)
+            .join(Outlet, Outlet.id == Delivery.outlet_id)
+            .where(Delivery.item_id == item_id, Delivery.state == DeliveryState.SENT)
+            .order_by(Delivery.id)
+        ).all()
+    ]
+    kind = {
+        ItemStatus.PUBLISHED: NotificationKind.ITEM_PUBLISHED,
+        ItemStatus.PARTIALLY_PUBLISHED: NotificationKind.ITEM_PARTIALLY_PUBLISHED,
+        ItemStatus.FAILED: NotificationKind.ITEM_FAILED,
+    }[new]
+    payload = {"receipt_no": item.receipt_no, "title": item.title, "links": links, "failed": failed}
+    enqueue(session, member_id=item.author_id, kind=kind, now=now, item_id=item.id, payload=payload)
+    if new != ItemStatus.PUBLISHED:
+        for member_id in moderators_of_village(session, item.village_code):
+            enqueue(session, member_id=member_id, kind=kind, now=now, item_id=item.id, payload=payload)
+    return new

@@ -1,0 +1,275 @@
+"""Delivery state rules: what each outcome of a send does to the delivery, its outlet and item.
+
+    pending ─claim→ claimed ─start→ sending ─ok→ sent
+                                       ├─retryable→ retry_wait (backoff) … → failed after max attempts
+                                       ├─rate_limited→ pending (outlet blocked; not an attempt)
+                                       ├─needs_human→ pending (outlet paused, admins told; not an attempt)
+                                       ├─ambiguous→ unknown (never retried blindly)
+                                       └─permanent→ failed
+Every write is fenced (``queries.transition``): a worker that lost its lease changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from network_hub import audit
+from network_hub.areas import attribution
+from network_hub.db.models import Delivery, DeliveryAttempt, NewsItem, Outlet, Photo
+from network_hub.notifications import NotificationKind, enqueue
+from network_hub.outbox import queries
+from network_hub.outbox.backoff import full_jitter
+from network_hub.outbox.rollup import roll_up_item
+from network_hub.outbox.routing_people import admins_of_area, moderators_of_village
+from network_hub.states import DeliveryState, ItemStatus, OutletStatus
+
+log = logging.getLogger(__name__)
+S = DeliveryState
+
+
+@dataclass
+class SendJob:
+    """Everything a worker needs to send one delivery, read in the ``sending`` transaction."""
+
+    delivery_id: int
+    fence: int
+    attempt_id: int
+    attempt_no: int
+    outlet_id: int
+    platform: str
+    address: str
+    outlet_name: str
+    token_env: str | None
+    token_file: str | None
+    thai_digits: bool
+    item_id: int
+    receipt_no: str
+    category: str
+    title: str
+    body: str
+    attribution: dict[str, str]
+    published_at: datetime
+    photos: list[dict[str, Any]] = field(default_factory=list)  # sha256, path, telegram_file_id
+    external_ids: list[str] = field(default_factory=list)
+    followup_action: str | None = None
+
+
+def _load_job(session: Session, delivery: Delivery, attempt: DeliveryAttempt | None, now: datetime,
+              media_dir: Path) -> SendJob:
+    item = session.get(NewsItem, delivery.item_id)
+    outlet = session.get(Outlet, delivery.outlet_id)
+    assert item is not None and outlet is not None
+    photos = session.scalars(select(Photo).where(Photo.item_id == item.id).order_by(Photo.position)).all()
+    return SendJob(
+        delivery_id=delivery.id, fence=delivery.fence,
+        attempt_id=attempt.id if attempt else 0, attempt_no=attempt.attempt_no if attempt else 0,
+        outlet_id=outlet.id, platform=outlet.platform, address=outlet.address, outlet_name=outlet.name,
+        token_env=outlet.token_env, token_file=outlet.token_file, thai_digits=outlet.thai_digits,
+        item_id=item.id, receipt_no=item.receipt_no, category=item.category, title=item.title,
+        body=item.body, attribution=attribution(session, item.village_code),
+        published_at=item.scheduled_at or item.decided_at or now,
+        photos=[{"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id}
+                for p in photos],
+        external_ids=list(delivery.external_ids or []),
+        followup_action=delivery.followup_action,
+    )
+
+
+def start_sending(session: Session, claim: queries.Claim, *, worker: str, now: datetime, lease: timedelta,
+                  media_dir: Path) -> SendJob | None:
+    """claimed → sending, counting an attempt; None when the lease was lost or the item withdrawn."""
+    item_status = session.scalar(select(NewsItem.status).where(NewsItem.id == claim.item_id))
+    if item_status not in queries.POSTABLE_ITEM_STATES:
+        queries.transition(session, claim.delivery_id, claim.fence, (S.CLAIMED,), state=S.CANCELLED,
+                           lease_owner=None, lease_until=None, updated_at=now,
+                           last_error=f"not sent: the item is {item_status}")
+        return None
+    ok = queries.transition(
+        session, claim.delivery_id, claim.fence, (S.CLAIMED,),
+        state=S.SENDING, attempts=queries.D.c.attempts + 1, lease_until=now + lease,
+        sending_started_at=now, updated_at=now,
+    )
+    if not ok:
+        return None
+    delivery = session.get(Delivery, claim.delivery_id, populate_existing=True)
+    assert delivery is not None
+    attempt = DeliveryAttempt(delivery_id=delivery.id, attempt_no=delivery.attempts, fence=claim.fence,
+                              worker=worker, started_at=now)
+    session.add(attempt)
+    session.execute(
+        update(NewsItem)
+        .where(NewsItem.id == claim.item_id, NewsItem.status.in_((ItemStatus.APPROVED, ItemStatus.SCHEDULED)))
+        .values(status=ItemStatus.PUBLISHING, updated_at=now)
+    )
+    session.flush()
+    return _load_job(session, delivery, attempt, now, media_dir)
+
+
+def _finish_attempt(session: Session, job: SendJob, now: datetime, outcome: str, *,
+                    code: str | None = None, message: str | None = None, ids: list[str] | None = None) -> None:
+    if job.attempt_id:
+        session.execute(
+            update(DeliveryAttempt).where(DeliveryAttempt.id == job.attempt_id).values(
+                finished_at=now, outcome=outcome, error_code=code, error_message=message, external_ids=ids or [])
+        )
+
+
+def record_sent(session: Session, job: SendJob, *, external_ids: list[str], permalink: str | None,
+                photo_file_ids: dict[str, str], now: datetime) -> bool:
+    ok = queries.transition(
+        session, job.delivery_id, job.fence, (S.SENDING,),
+        state=S.SENT, external_ids=external_ids, permalink=permalink, sent_at=now,
+        lease_owner=None, lease_until=None, last_error=None, last_error_class=None, updated_at=now,
+    )
+    if not ok:
+        log.warning("delivery %s: lease lost before recording sent %s", job.delivery_id, external_ids)
+        return False
+    _finish_attempt(session, job, now, "sent", ids=external_ids)
+    for sha, file_id in photo_file_ids.items():
+        session.execute(update(Photo).where(Photo.item_id == job.item_id, Photo.sha256 == sha)
+                        .values(telegram_file_id=file_id))
+    roll_up_item(session, job.item_id, now)
+    return True
+
+
+def record_failure(
+    session: Session,
+    job: SendJob,
+    *,
+    error_class: str,
+    message: str,
+    now: datetime,
+    code: str | int | None = None,
+    retry_after: float | None = None,
+    new_chat_id: int | None = None,
+    partial_ids: list[str] | None = None,
+    max_attempts: int = 8,
+    rng: random.Random | None = None,
+) -> str | None:
+    """Apply a classified failure; returns the delivery's new state (None if the lease was lost)."""
+    code_s = None if code is None else str(code)
+    common: dict[str, Any] = {"lease_owner": None, "lease_until": None, "updated_at": now,
+                              "last_error": message[:2000], "last_error_class": error_class}
+    outlet = session.get(Outlet, job.outlet_id)
+    assert outlet is not None
+    not_an_attempt = {"attempts": queries.D.c.attempts - 1}
+
+    if partial_ids:
+        # Part of a multi-message post went out: retrying would post that part twice.
+        new_state = S.UNKNOWN
+        values = {**common, "state": new_state, "external_ids": partial_ids,
+                  "last_error": f"partly posted ({len(partial_ids)} message(s)) then: {message}"[:2000]}
+    elif new_chat_id is not None:
+        new_state = S.PENDING
+        values = {**common, **not_an_attempt, "state": new_state}
+    elif error_class == "rate_limited":
+        new_state = S.PENDING
+        wait = timedelta(seconds=max(1.0, float(retry_after or 30)))
+        values = {**common, **not_an_attempt, "state": new_state, "not_before": now + wait}
+    elif error_class == "needs_human":
+        new_state = S.PENDING
+        values = {**common, **not_an_attempt, "state": new_state}
+    elif error_class == "ambiguous":
+        new_state = S.UNKNOWN
+        values = {**common, "state": new_state}
+    elif error_class == "retryable":
+        attempts = session.scalar(select(Delivery.attempts).where(Delivery.id == job.delivery_id)) or 0
+        if attempts >= max_attempts:
+            new_state = S.FAILED
+            values = {**common, "state": new_state,
+                      "last_error": f"gave up after {attempts} attempts: {message}"[:2000]}
+        else:
+            new_state = S.RETRY_WAIT
+            values = {**common, "state": new_state, "not_before": now + full_jitter(attempts, rng)}
+    else:  # permanent, or anything unclassified
+        new_state = S.FAILED
+        values = {**common, "state": new_state}
+
+    if not queries.transition(session, job.delivery_id, job.fence, (S.SENDING,), **values):
+        log.warning("delivery %s: lease lost before recording %s", job.delivery_id, error_class)
+        return None
+    _finish_attempt(session, job, now, error_class, code=code_s, message=message, ids=partial_ids)
+
+    if new_chat_id is not None:
+        audit.record(session, at=now, action="outlet.chat_migrated", object_type="outlet", object_id=outlet.id,
+                     before={"address": outlet.address}, after={"address": str(new_chat_id)})
+        outlet.address = str(new_chat_id)
+        outlet.updated_at = now
+    elif error_class == "rate_limited":
+        until = now + timedelta(seconds=max(1.0, float(retry_after or 30)))
+        if outlet.blocked_until is None or outlet.blocked_until < until:
+            outlet.blocked_until = until
+            outlet.blocked_reason = f"rate limited by the platform: {message}"[:500]
+    elif error_class == "needs_human":
+        pause_for_human(session, outlet, message, now)
+    if new_state == S.UNKNOWN:
+        _tell_moderators(session, job, NotificationKind.DELIVERY_NEEDS_PERSON, now,
+                         {"state": "unknown", "outlet": outlet.name, "platform": outlet.platform,
+                          "delivery_id": job.delivery_id, "error": message[:300]})
+    if new_state == S.FAILED:
+        _tell_moderators(session, job, NotificationKind.DELIVERY_NEEDS_PERSON, now,
+                         {"state": "failed", "outlet": outlet.name, "platform": outlet.platform,
+                          "delivery_id": job.delivery_id, "error": message[:300]})
+        roll_up_item(session, job.item_id, now)
+    return new_state
+
+
+def pause_for_human(session: Session, outlet: Outlet, reason: str, now: datetime) -> None:
+    """Pause an outlet whose credentials or rights are broken, and tell the admins of its area once."""
+    if outlet.status == OutletStatus.PAUSED:
+        return
+    outlet.status = OutletStatus.PAUSED
+    outlet.paused_reason = f"needs a person: {reason}"[:1000]
+    outlet.updated_at = now
+    audit.record(session, at=now, action="outlet.paused", object_type="outlet", object_id=outlet.id,
+                 after={"status": "paused"}, reason=outlet.paused_reason)
+    for member_id in admins_of_area(session, outlet.area_code):
+        enqueue(session, member_id=member_id, kind=NotificationKind.OUTLET_NEEDS_HUMAN, now=now,
+                payload={"outlet_id": outlet.id, "outlet": outlet.name, "platform": outlet.platform,
+                         "reason": reason[:300]})
+
+
+def _tell_moderators(session: Session, job: SendJob, kind: str, now: datetime, payload: dict[str, Any]) -> None:
+    village = session.scalar(select(NewsItem.village_code).where(NewsItem.id == job.item_id))
+    for member_id in moderators_of_village(session, village or ""):
+        enqueue(session, member_id=member_id, kind=kind, now=now, item_id=job.item_id,
+                payload={**payload, "receipt_no": job.receipt_no})
+
+
+def start_followup(session: Session, claim: queries.Claim, *, now: datetime, media_dir: Path) -> SendJob | None:
+    delivery = session.get(Delivery, claim.delivery_id, populate_existing=True)
+    if delivery is None or delivery.fence != claim.fence or delivery.followup_state != "claimed":
+        return None
+    return _load_job(session, delivery, None, now, media_dir)
+
+
+def finish_followup(session: Session, job: SendJob, *, state: str, error: str | None, now: datetime) -> bool:
+    """Record the end of a correction/withdrawal: done, failed (with why) or unsupported."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == job.delivery_id, Delivery.fence == job.fence, Delivery.followup_state == "claimed")
+        .values(followup_state=state, followup_error=error, lease_owner=None, lease_until=None, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    audit.record(session, at=now, action=f"delivery.{job.followup_action}_{state}", object_type="delivery",
+                 object_id=job.delivery_id, reason=error)
+    return True
+
+
+def release_followup(session: Session, job: SendJob, *, now: datetime, delay: timedelta, error: str) -> None:
+    """A retryable failure of a correction/withdrawal: try again later."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == job.delivery_id, Delivery.fence == job.fence, Delivery.followup_state == "claimed")
+        .values(followup_state="pending", followup_error=error, lease_owner=None, lease_until=now + delay,
+                updated_at=now)
+    )
