@@ -1,0 +1,218 @@
+"""Invites: a limited-use code that binds a Telegram account to a role in an area.
+
+A volunteer joins by opening ``https://t.me/<bot>?start=<code>``; the bot calls ``redeem_invite``.
+Codes are 16 characters of ``[A-Za-z0-9_-]`` (96 random bits), which fits Telegram's /start
+payload rules (that alphabet, at most 64 characters). Uses can never exceed ``max_uses``, even
+with several people redeeming at once on PostgreSQL: the use is taken by one conditional
+``UPDATE … SET uses = uses + 1 WHERE uses < max_uses``, which PostgreSQL re-checks against the
+committed row after waiting for a concurrent redeemer's lock (SQLite serialises writers with
+``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from network_hub import audit
+from network_hub.areas import get_area, validate_code
+from network_hub.db.models import Invite, Member, RoleGrant
+from network_hub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from network_hub.permissions import ROOT_AREA, Action, Actor, require
+from network_hub.roster.members import (
+    _insert_grant,
+    add_member,
+    audit_actor,
+    clean_role,
+    clean_telegram_user_id,
+    find_grant,
+)
+from network_hub.states import MemberStatus
+
+CODE_BYTES = 12  # 96 bits -> 16 URL-safe characters
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_USES_LIMIT = 1000
+MIN_EXPIRY = timedelta(minutes=5)
+MAX_EXPIRY = timedelta(days=90)
+FALLBACK_NAME = "สมาชิก Telegram"
+_ASK_ADMIN_TH = "กรุณาขอลิงก์เชิญใหม่จากผู้ดูแลของท่าน"
+
+
+def new_code() -> str:
+    """A fresh code; never starting with '-' so it is never mistaken for a command-line option."""
+    while True:
+        code = secrets.token_urlsafe(CODE_BYTES)
+        if not code.startswith("-"):
+            return code
+
+
+def invite_state(invite: Invite, now: datetime) -> str:
+    """``active``, ``revoked``, ``expired`` or ``used_up``."""
+    if invite.revoked_at is not None:
+        return "revoked"
+    if invite.expires_at <= now:
+        return "expired"
+    if invite.uses >= invite.max_uses:
+        return "used_up"
+    return "active"
+
+
+def create_invite(
+    session: Session,
+    *,
+    role: str,
+    area_code: str,
+    max_uses: int = 1,
+    expires_in: timedelta = timedelta(days=7),
+    now: datetime,
+    actor: Actor,
+) -> Invite:
+    role_value = clean_role(role).value
+    if not 1 <= max_uses <= MAX_USES_LIMIT:
+        raise InvalidInput(f"max uses must be between 1 and {MAX_USES_LIMIT} (got {max_uses})",
+                           f"จำนวนครั้งที่ใช้ได้ต้องอยู่ระหว่าง 1 ถึง {MAX_USES_LIMIT}")
+    if not MIN_EXPIRY <= expires_in <= MAX_EXPIRY:
+        raise InvalidInput("an invite must be valid for between 5 minutes and 90 days",
+                           "ลิงก์เชิญต้องมีอายุระหว่าง 5 นาที ถึง 90 วัน")
+    area = get_area(session, area_code)
+    require(actor, Action.INVITE, area.code, invite_role=role_value)
+    code = new_code()
+    while session.scalar(select(Invite.id).where(Invite.code == code)) is not None:  # 2^-96, but cheap
+        code = new_code()
+    invite = Invite(code=code, role=role_value, area_code=area.code, max_uses=max_uses, uses=0,
+                    expires_at=now + expires_in, revoked_at=None, created_by=actor.member_id or None,
+                    created_at=now)
+    session.add(invite)
+    session.flush()
+    audit.record(session, at=now, action="invite.create", object_type="invite", object_id=invite.id,
+                 after={"role": role_value, "area_code": area.code, "max_uses": max_uses,
+                        "expires_at": invite.expires_at.isoformat()}, **audit_actor(actor))
+    return invite
+
+
+def _clean_code(code: str) -> str:
+    code = (code or "").strip()
+    if not CODE_PATTERN.match(code):
+        raise NotFound(f"{code!r} is not an invite code",
+                       f"ไม่พบรหัสเชิญนี้ กรุณาตรวจสอบลิงก์อีกครั้ง หรือ{_ASK_ADMIN_TH}")
+    return code
+
+
+def get_invite(session: Session, code: str) -> Invite:
+    code = _clean_code(code)
+    invite = session.scalar(select(Invite).where(Invite.code == code))
+    if invite is None:
+        raise NotFound(f"no invite has the code {code!r}",
+                       f"ไม่พบรหัสเชิญนี้ กรุณาตรวจสอบลิงก์อีกครั้ง หรือ{_ASK_ADMIN_TH}")
+    return invite
+
+
+def _refuse_unusable(invite: Invite, now: datetime) -> None:
+    state = invite_state(invite, now)
+    if state == "revoked":
+        raise Conflict(f"invite {invite.code} was revoked", f"ลิงก์เชิญนี้ถูกยกเลิกแล้ว {_ASK_ADMIN_TH}")
+    if state == "expired":
+        raise Conflict(f"invite {invite.code} expired at {invite.expires_at.isoformat()}",
+                       f"ลิงก์เชิญนี้หมดอายุแล้ว {_ASK_ADMIN_TH}")
+    if state == "used_up":
+        raise Conflict(f"invite {invite.code} was already used {invite.uses} of {invite.max_uses} times",
+                       f"ลิงก์เชิญนี้ถูกใช้ครบจำนวนแล้ว {_ASK_ADMIN_TH}")
+
+
+def redeem_invite(session: Session, code: str, *, telegram_user_id: int, name: str,
+                  now: datetime) -> tuple[Member, RoleGrant]:
+    """Bind a Telegram account to the invite's role and area; create the member when new.
+
+    Redeeming an invite whose grant the member already holds returns that grant and uses
+    nothing, even when the invite is now used up (a second tap on the same link is harmless).
+    """
+    tg = clean_telegram_user_id(telegram_user_id)
+    if tg is None:
+        raise InvalidInput("a Telegram user id is needed to redeem an invite", "ไม่พบรหัสผู้ใช้ Telegram")
+    invite = get_invite(session, code)
+    member = session.scalar(select(Member).where(Member.telegram_user_id == tg))
+    if member is not None and member.status != MemberStatus.ACTIVE:
+        raise PermissionDenied(f"member {member.id} is {member.status}; the invite was not used",
+                               "บัญชีของท่านถูกระงับการใช้งาน กรุณาติดต่อผู้ดูแลของท่าน")
+    if member is not None:
+        existing = find_grant(session, member.id, invite.role, invite.area_code)
+        if existing is not None:
+            return member, existing  # already joined: tapping the link again changes nothing
+    _refuse_unusable(invite, now)
+    taken = session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.uses < Invite.max_uses, Invite.revoked_at.is_(None),
+               Invite.expires_at > now)
+        .values(uses=Invite.uses + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(invite)
+    if taken != 1:
+        _refuse_unusable(invite, now)  # someone else took the last use (or revoked it) meanwhile
+        raise Conflict(f"invite {invite.code} could not be used", f"ไม่สามารถใช้ลิงก์เชิญนี้ได้ {_ASK_ADMIN_TH}")
+    if member is None:
+        display_name = " ".join((name or "").split())[:200] or FALLBACK_NAME
+        member = add_member(session, name=display_name, telegram_user_id=tg, now=now)
+    elif member.unreachable_since is not None:
+        member.unreachable_since = None  # they are writing to the bot right now
+    grant = _insert_grant(session, member.id, invite.role, invite.area_code, now=now)
+    audit.record(session, at=now, action="grant.add", object_type="role_grant", object_id=grant.id,
+                 after={"member_id": member.id, "role": invite.role, "area_code": invite.area_code,
+                        "invite_id": invite.id}, actor_id=member.id, actor_label="invite")
+    audit.record(session, at=now, action="invite.redeem", object_type="invite", object_id=invite.id,
+                 after={"member_id": member.id, "grant_id": grant.id, "uses": invite.uses},
+                 actor_id=member.id, actor_label="invite")
+    return member, grant
+
+
+def revoke_invite(session: Session, code: str, *, now: datetime, actor: Actor) -> Invite:
+    invite = get_invite(session, code)
+    require(actor, Action.INVITE, invite.area_code, invite_role=invite.role)
+    if invite.revoked_at is not None:
+        raise Conflict(f"invite {invite.code} was already revoked; nothing changed",
+                       "ลิงก์เชิญนี้ถูกยกเลิกไปแล้ว")
+    invite.revoked_at = now
+    session.flush()
+    audit.record(session, at=now, action="invite.revoke", object_type="invite", object_id=invite.id,
+                 before={"revoked_at": None}, after={"revoked_at": now.isoformat()}, **audit_actor(actor))
+    return invite
+
+
+def list_invites(session: Session, area: str | None = None) -> list[Invite]:
+    """Invites, newest first; ``area`` keeps those for that area and the areas below it."""
+    query = select(Invite).order_by(Invite.created_at.desc(), Invite.id.desc())
+    if area is not None:
+        code = validate_code(area)
+        if code != ROOT_AREA:
+            query = query.where(or_(Invite.area_code == code, Invite.area_code.like(f"{code}%")))
+    return list(session.scalars(query))
+
+
+def invite_link(invite: Invite, bot_username: str) -> str:
+    """The deep link that opens the bot with the code: ``https://t.me/<bot>?start=<code>``."""
+    username = bot_username.strip().removeprefix("@").removeprefix("https://t.me/")
+    return f"https://t.me/{username}?start={invite.code}"
+
+
+def invite_to_dict(invite: Invite, bot_username: str, *, now: datetime | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": invite.id,
+        "code": invite.code,
+        "link": invite_link(invite, bot_username),
+        "role": invite.role,
+        "area_code": invite.area_code,
+        "uses": invite.uses,
+        "max_uses": invite.max_uses,
+        "expires_at": invite.expires_at,
+        "revoked_at": invite.revoked_at,
+        "created_by": invite.created_by,
+        "created_at": invite.created_at,
+    }
+    if now is not None:
+        data["state"] = invite_state(invite, now)
+    return data
