@@ -12,6 +12,11 @@ from config.settings import SettingsError
 from network_hub.cli import areas, deliveries, invites, members, news, outlets, reminders, service
 from network_hub.errors import HubError
 
+try:  # typer >= 0.25 vendors click: its usage errors and Abort are not click's own classes
+    from typer._click.exceptions import ClickException as VendoredClickException
+except ImportError:  # pragma: no cover - older typer uses click itself
+    VendoredClickException = click.ClickException
+
 app = typer.Typer(
     name="network-hub",
     help="Tambon PR Hub: roster, newsroom and cross-posting for a village PR network.",
@@ -46,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         typer.echo(f"error: invalid setting {exc}", err=True)
         code = 2
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         code = 130
-    except click.ClickException as exc:
+    except (click.ClickException, VendoredClickException) as exc:
         exc.show()
         code = exc.exit_code
     else:
