@@ -4,4 +4,81 @@ from __future__ import annotations
 
 import typer
 
+from network_hub.cli.common import JSON_OPTION, emit, get_hub
+from network_hub.cli.members import AREA_OPTION, BY_OPTION, ROLE_OPTION, actor_for
+from network_hub.roster.invites import create_invite, invite_to_dict, list_invites, revoke_invite
+from network_hub.timeparse import parse_duration
+
 app = typer.Typer(help="Invites: how volunteers join through the bot.", no_args_is_help=True)
+
+PLACEHOLDER_BOT = "YOUR_BOT_USERNAME"
+LIST_COLUMNS = ("id", "code", "role", "area_code", "uses", "max_uses", "expires_at", "state", "link")
+
+
+def _bot_username() -> str:
+    """The bot's username for links, or a placeholder (with a hint on stderr) when it is not set."""
+    username = get_hub().settings.telegram_bot_username.strip()
+    if username:
+        return username
+    typer.echo(f"hint: set HUB_TELEGRAM_BOT_USERNAME so invite links name your bot (shown as {PLACEHOLDER_BOT})",
+               err=True)
+    return PLACEHOLDER_BOT
+
+
+@app.command("create")
+def invite_create(
+    role: str = ROLE_OPTION,
+    area: str = AREA_OPTION,
+    max_uses: int = typer.Option(1, "--max-uses", help="How many people may join with this code"),
+    expires: str = typer.Option("7d", "--expires", help="Valid for: 30m, 12h, 7d (at most 90d)"),
+    by: str | None = BY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create an invite; prints the code and the t.me link that opens the bot."""
+    expires_in = parse_duration(expires)
+    hub = get_hub()
+    now = hub.clock.now()
+    with hub.transaction() as session:
+        actor = actor_for(session, by)
+        invite = create_invite(session, role=role, area_code=area, max_uses=max_uses, expires_in=expires_in,
+                               now=now, actor=actor)
+        data = invite_to_dict(invite, _bot_username(), now=now)
+    if as_json:
+        emit(data, True)
+        return
+    typer.echo(f"invite {data['code']}: {data['role']} in {data['area_code']}, {data['max_uses']} use(s), "
+               f"valid until {data['expires_at'].strftime('%Y-%m-%d %H:%M')} UTC")
+    typer.echo(data["link"])
+
+
+@app.command("list")
+def invite_list(
+    area: str | None = typer.Option(None, "--area", help="Only invites for this area or below"),
+    active: bool = typer.Option(False, "--active", help="Only invites that can still be used"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List invites, newest first, with their state (active, used_up, expired, revoked)."""
+    hub = get_hub()
+    now = hub.clock.now()
+    with hub.sessions() as session:
+        invites = list_invites(session, area)
+        username = _bot_username() if invites else PLACEHOLDER_BOT
+        rows = [invite_to_dict(i, username, now=now) for i in invites]
+    if active:
+        rows = [r for r in rows if r["state"] == "active"]
+    emit(rows, as_json, LIST_COLUMNS)
+
+
+@app.command("revoke")
+def invite_revoke(
+    code: str = typer.Argument(..., help="The invite code"),
+    by: str | None = BY_OPTION,
+) -> None:
+    """Revoke an invite: its link stops working at once (members who joined keep their role)."""
+    hub = get_hub()
+    now = hub.clock.now()
+    with hub.transaction() as session:
+        actor = actor_for(session, by)
+        invite = revoke_invite(session, code, now=now, actor=actor)
+        used = f"{invite.uses} of {invite.max_uses}"
+    typer.echo(f"invite {code.strip()} revoked (it had been used {used} times)")
