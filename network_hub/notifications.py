@@ -27,6 +27,7 @@ class NotificationKind:
     ITEM_REJECTED = "item_rejected"
     ITEM_EDITED = "item_edited"
     ITEM_WITHDRAWN = "item_withdrawn"
+    ITEM_UNSCHEDULED = "item_unscheduled"  # a scheduled item went back to the queue
     REMINDER = "reminder"
     DIGEST = "digest"
     DELIVERY_NEEDS_PERSON = "delivery_needs_person"
