@@ -96,9 +96,9 @@ class LoopbackServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port, shutdown_timeout=0.1)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port)
         await site.start()
         server = site._server  # aiohttp keeps the listening sockets here
         assert server is not None and server.sockets
