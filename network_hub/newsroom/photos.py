@@ -96,8 +96,13 @@ def prepare_photo(photo: PhotoInput, index: int = 0) -> PreparedPhoto:
             upright = ImageOps.exif_transpose(image)
     except InvalidInput:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except UnidentifiedImageError:
         raise not_an_image from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(
+            f"{name} has far more than 40 megapixels; a photo may have at most 40 megapixels",
+            f"ภาพ {name} มีขนาดใหญ่เกิน 40 ล้านพิกเซล กรุณาย่อภาพก่อนส่ง",
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidInput(
             f"{name} is a damaged image ({exc}); send the photo again",

@@ -201,7 +201,8 @@ def test_correct_marks_sent_deliveries_for_an_edit(newsroom: Newsroom) -> None:
         item = newsroom.item_in_status(s, S.PARTIALLY_PUBLISHED)
         moderation.correct_item(s, item.id, actor=newsroom.moderator(s), body="แก้ไขคำผิด", now=newsroom.now)
         rows = {d.state: d for d in s.scalars(select(Delivery).where(Delivery.item_id == item.id))}
-        assert (rows["sent"].followup_action, rows["sent"].followup_state) == (FollowupAction.EDIT, FollowupState.PENDING)
+        sent = rows["sent"]
+        assert (sent.followup_action, sent.followup_state) == (FollowupAction.EDIT, FollowupState.PENDING)
         assert rows["failed"].followup_action is None
         assert item.body == "แก้ไขคำผิด" and item.title == "แก้ไขคำผิด"
 
