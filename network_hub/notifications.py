@@ -7,9 +7,11 @@ exists the rows stay listed, so nothing a person should hear about is lost. Quie
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Member, Notification
@@ -61,7 +63,71 @@ def enqueue(
     return row
 
 
-class Notifier(Protocol):
-    """What sends notifications (implemented by the bot). Raises nothing; returns the new state."""
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a notifier reports: ``sent``, ``unreachable`` (never started/blocked the bot),
+    ``failed`` (permanent), or ``pending`` with ``retry_after`` seconds (a transient failure)."""
 
-    async def send(self, notification: Notification, member: Member) -> str: ...
+    state: str
+    error: str | None = None
+    retry_after: float | None = None
+
+
+class Notifier(Protocol):
+    """What sends notifications (implemented by the bot). Raises nothing."""
+
+    async def send(self, notification: Notification, member: Member) -> SendOutcome: ...
+
+
+def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Lease pending notifications that are due (several processes never send one twice)."""
+    q = (
+        select(Notification.id)
+        .where(
+            Notification.state == NotificationState.PENDING,
+            Notification.due_at <= now,
+            or_(Notification.lease_until.is_(None), Notification.lease_until < now),
+        )
+        .order_by(Notification.due_at, Notification.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    ids = list(session.execute(q).scalars())
+    if ids:
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids))
+            .values(lease_owner=owner, lease_until=now + lease, attempts=Notification.attempts + 1)
+        )
+    return ids
+
+
+def finish(session: Session, notification_id: int, *, owner: str, state: str, now: datetime,
+           error: str | None = None, retry_at: datetime | None = None) -> bool:
+    """Record a send's result; ``retry_at`` puts a transient failure back in the queue."""
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "last_error": error}
+    if retry_at is not None:
+        values.update(state=NotificationState.PENDING, due_at=retry_at)
+    else:
+        values.update(state=state, sent_at=now if state == NotificationState.SENT else None)
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.lease_owner == owner,
+               Notification.state == NotificationState.PENDING)
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def list_notifications(session: Session, *, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    q = select(Notification, Member.name).join(Member, Member.id == Notification.member_id)
+    if state:
+        q = q.where(Notification.state == state)
+    rows = session.execute(q.order_by(Notification.id.desc()).limit(limit)).all()
+    return [
+        {"id": n.id, "member_id": n.member_id, "member": name, "kind": n.kind, "item_id": n.item_id,
+         "state": n.state, "due_at": n.due_at, "sent_at": n.sent_at, "attempts": n.attempts,
+         "last_error": n.last_error, "payload": n.payload}
+        for n, name in rows
+    ]

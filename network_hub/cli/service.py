@@ -1,10 +1,14 @@
-"""Top-level commands: ``init``, ``run``, ``demo``, ``backup``, ``dispatch``, ``status``."""
+"""Top-level commands: ``init``, ``run``, ``backup``, ``dispatch``, ``status``."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from pathlib import Path
+
 import typer
 
-from network_hub.cli.common import get_hub
+from network_hub.cli.common import JSON_OPTION, dumps, emit, get_hub
 from network_hub.db.migrate import upgrade
 
 
@@ -22,5 +26,90 @@ def init() -> None:
     typer.echo(f"database ready: {hub.engine.url.render_as_string(hide_password=True)}")
 
 
+def run(
+    no_bot: bool = typer.Option(False, "--no-bot", help="Do not run the Telegram bot in this process"),
+    no_web: bool = typer.Option(False, "--no-web", help="Do not serve the web dashboard in this process"),
+    log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING"),
+) -> None:
+    """The service: scheduler, dispatcher, the bot (if a token is set) and the web dashboard."""
+    from jobs.service import run_service
+
+    logging.getLogger().setLevel(log_level.upper())
+    hub = get_hub()
+    hub.settings.ensure_secret_key()
+    upgrade(hub.engine)
+    if not no_web:
+        typer.echo(f"dashboard: http://{hub.settings.web_host}:{hub.settings.web_port}/")
+    run_service(hub, with_bot=not no_bot, with_web=not no_web)
+
+
+def dispatch(
+    once: bool = typer.Option(False, "--once", help="One dispatcher pass, then exit"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send what is due now (with --once: one pass, then exit)."""
+    from jobs import reconcile, sweeps
+    from jobs.dispatch import Dispatcher
+    from publishers.registry import Publishers
+
+    if not once:
+        raise typer.BadParameter("use --once for a single pass; `network-hub run` dispatches continuously")
+    hub = get_hub()
+
+    async def one_pass() -> dict[str, object]:
+        with hub.transaction() as s:
+            sweeps.sweep_leases(s, hub.clock.now())
+            sweeps.sweep_missed_posts(s, hub.clock.now())
+        publishers = Publishers(hub.settings)
+        try:
+            report = await Dispatcher(hub, publishers).run_once()
+            reconciled = await reconcile.reconcile_unknown(hub, publishers)
+        finally:
+            await publishers.aclose()
+        return {"claimed": report.claimed, "sent": report.sent, "outcomes": report.outcomes,
+                "followups": report.followups, "reconciled": reconciled}
+
+    result = asyncio.run(one_pass())
+    if as_json:
+        typer.echo(dumps(result))
+    else:
+        typer.echo(f"claimed {result['claimed']}, sent {result['sent']}, outcomes {result['outcomes']}, "
+                   f"follow-ups {result['followups']}")
+
+
+def status(as_json: bool = JSON_OPTION) -> None:
+    """Processes (heartbeats), deliveries by state, oldest due delivery, blocked outlets."""
+    from network_hub.outbox.status import hub_status
+
+    hub = get_hub()
+    with hub.transaction() as s:
+        data = hub_status(s, hub.clock.now())
+    if as_json:
+        typer.echo(dumps(data))
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in data["deliveries_by_state"].items() if v)
+    typer.echo(f"deliveries: {counts or 'none'}")
+    typer.echo(f"oldest due delivery waiting: {data['oldest_due_age_s']} s")
+    typer.echo(f"items waiting for approval: {data['items_waiting_for_approval']}")
+    typer.echo("processes:")
+    emit(data["processes"], False, ["process_id", "roles", "last_tick_at", "age_s", "alive"])
+    typer.echo("blocked or paused outlets:")
+    emit(data["blocked_outlets"], False, ["id", "name", "platform", "status", "blocked_until", "reason"])
+
+
+def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. hub-2026-11-24.tar.gz"),
+           as_json: bool = JSON_OPTION) -> None:
+    """A consistent copy of the database and media as one .tar.gz."""
+    from network_hub.backup import backup as make_backup
+
+    hub = get_hub()
+    result = make_backup(hub.settings, file, hub.clock.now())
+    emit(result, as_json)
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
+    app.command("run")(run)
+    app.command("dispatch")(dispatch)
+    app.command("status")(status)
+    app.command("backup")(backup)

@@ -1,0 +1,61 @@
+"""Daily outlet health checks: each active outlet's publisher ``check`` (Facebook: debug_token).
+
+A failed check is recorded on the outlet (shown by ``outlet list`` and the dashboard); a check
+that says the credentials or rights are broken pauses the outlet and tells its admins, before a
+real post fails on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from jobs.dispatch import PublisherSource
+from network_hub.db.models import Outlet
+from network_hub.hub import Hub
+from network_hub.outbox.transitions import pause_for_human
+from network_hub.states import OutletStatus
+from publishers.base import CheckResult, PublishError
+from publishers.registry import target_for
+
+log = logging.getLogger(__name__)
+BROKEN_VERDICTS = frozenset({"token_invalid", "token_expired", "not_admin", "missing_permission",
+                             "wrong_page", "not_page_token", "token_missing", "chat_not_found", "bot_kicked"})
+
+
+async def check_outlet(hub: Hub, publishers: PublisherSource, outlet: Outlet) -> CheckResult:
+    try:
+        target = target_for(outlet)
+        result = await publishers.get(outlet.platform).check(target)
+    except PublishError as exc:
+        result = CheckResult(False, str(exc.code or exc.error_class.value), exc.message)
+    now = hub.clock.now()
+
+    def record() -> None:
+        with hub.transaction() as s:
+            row = s.get(Outlet, outlet.id)
+            if row is None:
+                return
+            row.last_check_at, row.last_check_ok = now, result.ok
+            row.last_check_verdict, row.last_check_detail = result.verdict, result.detail
+            if not result.ok and result.verdict in BROKEN_VERDICTS:
+                pause_for_human(s, row, f"check failed ({result.verdict}): {result.detail}", now)
+
+    await asyncio.to_thread(record)
+    return result
+
+
+async def check_all_outlets(hub: Hub, publishers: PublisherSource) -> dict[int, CheckResult]:
+    def load() -> list[Outlet]:
+        with hub.transaction() as s:
+            return list(s.scalars(select(Outlet).where(Outlet.status == OutletStatus.ACTIVE)))
+
+    results = {}
+    for outlet in await asyncio.to_thread(load):
+        results[outlet.id] = await check_outlet(hub, publishers, outlet)
+        if not results[outlet.id].ok:
+            log.warning("outlet %s (%s) check: %s — %s", outlet.id, outlet.name, results[outlet.id].verdict,
+                        results[outlet.id].detail)
+    return results

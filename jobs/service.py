@@ -1,0 +1,175 @@
+"""``network-hub run``: the long-running service.
+
+It assembles the parts in one asyncio process: the dispatcher loop (woken at once by approvals
+in this process, ticked by APScheduler for work from other processes), the maintenance jobs
+(lease sweep, missed-post sweep, Facebook reconciliation, reminder planning, DM sending, daily
+outlet checks, heartbeat), and the optional components — the Telegram bot when a token is set,
+the web dashboard. SIGTERM/SIGINT stop claiming, let in-flight sends finish within a deadline,
+hand back unstarted claims and mark the process stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from jobs import health, heartbeat, reconcile, sweeps
+from jobs.dispatch import Dispatcher, PublisherSource, process_identity
+from jobs.notify import NotificationSender
+from jobs.scheduler import Intervals, build_scheduler, daily_at
+from network_hub.followup.planner import plan_reminders
+from network_hub.followup.rules import Thresholds
+from network_hub.hub import Hub
+from network_hub.newsroom import events
+from network_hub.notifications import Notifier
+from publishers.registry import Publishers
+
+log = logging.getLogger(__name__)
+SHUTDOWN_DEADLINE_S = 20.0
+
+
+class Component(Protocol):
+    """A part that joins the service (the bot, the web dashboard)."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Service:
+    def __init__(self, hub: Hub, publishers: PublisherSource | None = None, *, with_bot: bool = True,
+                 with_web: bool = True, process_id: str | None = None) -> None:
+        self.hub = hub
+        self.process_id = process_id or process_identity()
+        self.publishers = publishers or Publishers(hub.settings)
+        self.dispatcher = Dispatcher(hub, self.publishers, owner=self.process_id)
+        self.thresholds = Thresholds.from_settings(hub.settings)
+        self.components: list[Component] = []
+        self.notifier: Notifier | None = None
+        self.with_bot, self.with_web = with_bot, with_web
+        self.roles = ["dispatcher", "scheduler"]
+        self.stopping = asyncio.Event()
+
+    # -- jobs -------------------------------------------------------------------------------
+    def _db_job(self, name: str, fn: Callable[..., object]) -> Callable[[], Awaitable[object]]:
+        async def run() -> object:
+            def work() -> object:
+                with self.hub.transaction() as s:
+                    return fn(s, self.hub.clock.now())
+
+            try:
+                return await asyncio.to_thread(work)
+            except Exception:
+                log.exception("job %s failed; it runs again at its next tick", name)
+                return None
+
+        return run
+
+    def _async_job(self, name: str, fn: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        async def run() -> object:
+            try:
+                return await fn()
+            except Exception:
+                log.exception("job %s failed; it runs again at its next tick", name)
+                return None
+
+        return run
+
+    def _jobs(self) -> dict[str, tuple[Callable[[], Awaitable[object]], float | object]]:
+        s = self.hub.settings
+        jobs: dict[str, tuple[Callable[[], Awaitable[object]], float | object]] = {
+            "dispatch-tick": (self._async_job("dispatch-tick", self._tick), s.dispatch_interval_s),
+            "heartbeat": (self._db_job("heartbeat", lambda ses, now: heartbeat.beat(
+                ses, self.process_id, self.roles, now)), Intervals.heartbeat),
+            "lease-sweep": (self._db_job("lease-sweep", sweeps.sweep_leases), Intervals.lease_sweep),
+            "missed-posts": (self._db_job("missed-posts", sweeps.sweep_missed_posts), Intervals.missed_posts),
+            "reconcile-unknown": (self._async_job("reconcile-unknown", lambda: reconcile.reconcile_unknown(
+                self.hub, self.publishers)), Intervals.reconcile),
+            "plan-reminders": (self._db_job("plan-reminders", lambda ses, now: plan_reminders(
+                ses, now, self.thresholds)), Intervals.reminders),
+            "outlet-health": (self._async_job("outlet-health", lambda: health.check_all_outlets(
+                self.hub, self.publishers)), daily_at(self.hub, 6)),
+        }
+        if self.notifier is not None:
+            sender = NotificationSender(self.hub, self.notifier, owner=self.process_id)
+            jobs["send-notifications"] = (self._async_job("send-notifications", sender.run_once),
+                                          Intervals.notifications)
+        return jobs
+
+    async def _tick(self) -> None:
+        self.dispatcher.wake()
+
+    # -- components -----------------------------------------------------------------------
+    def _build_components(self) -> None:
+        if self.with_web:
+            from network_hub.web.component import WebComponent
+
+            self.components.append(WebComponent(self.hub))
+            self.roles.append("web")
+        if self.with_bot and self.hub.settings.telegram_bot_token:
+            from network_hub.bot.component import BotComponent
+
+            bot = BotComponent(self.hub, process_id=self.process_id)
+            self.components.append(bot)
+            self.notifier = bot.notifier
+            self.roles.append("bot")
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stopping.set)
+        self._build_components()
+        events.on_item_approved(self._wake)
+        events.on_followup_requested(self._wake)
+        await asyncio.to_thread(self._beat)
+        for component in self.components:
+            await component.start()
+        scheduler = build_scheduler(self.hub, self._jobs())  # type: ignore[arg-type]
+        scheduler.start()
+        dispatch_loop = asyncio.create_task(self.dispatcher.serve(self.hub.settings.dispatch_interval_s))
+        log.info("hub process %s running (%s)", self.process_id, ", ".join(self.roles))
+        try:
+            await self.stopping.wait()
+        finally:
+            log.info("stopping: no new claims; waiting up to %.0fs for in-flight sends", SHUTDOWN_DEADLINE_S)
+            scheduler.shutdown(wait=False)
+            await self.dispatcher.stop(SHUTDOWN_DEADLINE_S)
+            dispatch_loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatch_loop
+            for component in reversed(self.components):
+                try:
+                    await component.stop()
+                except Exception:
+                    log.exception("component %s did not stop cleanly", component.name)
+            events.clear()
+            close = getattr(self.publishers, "aclose", None)
+            if close is not None:
+                await close()
+            await asyncio.to_thread(self._stopped)
+            log.info("hub process %s stopped", self.process_id)
+
+    def _wake(self, _item_id: int) -> None:
+        self.dispatcher.wake()
+
+    def _beat(self) -> None:
+        with self.hub.transaction() as s:
+            heartbeat.beat(s, self.process_id, self.roles, self.hub.clock.now())
+
+    def _stopped(self) -> None:
+        with self.hub.transaction() as s:
+            heartbeat.stopped(s, self.process_id, self.hub.clock.now())
+
+
+def run_service(hub: Hub, *, with_bot: bool = True, with_web: bool = True,
+                publishers: PublisherSource | None = None) -> None:
+    """Run until SIGTERM/SIGINT."""
+    asyncio.run(Service(hub, publishers, with_bot=with_bot, with_web=with_web).run())

@@ -1,0 +1,65 @@
+"""Maintenance sweeps, run by every process (each is idempotent):
+
+- the lease sweep: claimed past its lease → pending; sending past its lease → unknown;
+- the missed-post sweep: scheduled items whose time came (e.g. during downtime) are marked
+  approved, and overdue work is logged, so nothing waits silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from network_hub import audit
+from network_hub.db.models import Delivery, NewsItem
+from network_hub.notifications import NotificationKind, enqueue
+from network_hub.outbox import queries
+from network_hub.outbox.routing_people import moderators_of_village
+from network_hub.states import DeliveryState, ItemStatus
+
+log = logging.getLogger(__name__)
+OVERDUE = timedelta(minutes=5)
+
+
+def sweep_leases(session: Session, now: datetime) -> tuple[int, int]:
+    released, unknown = queries.expire_leases(session, now)
+    if released or unknown:
+        log.warning("lease sweep: %d claim(s) released, %d in-flight send(s) marked unknown",
+                    len(released), len(unknown))
+    for delivery_id in unknown:
+        delivery = session.get(Delivery, delivery_id)
+        item = session.get(NewsItem, delivery.item_id) if delivery else None
+        if item is None:
+            continue
+        for member_id in moderators_of_village(session, item.village_code):
+            enqueue(session, member_id=member_id, kind=NotificationKind.DELIVERY_NEEDS_PERSON, now=now,
+                    item_id=item.id, payload={"state": "unknown", "delivery_id": delivery_id,
+                                              "receipt_no": item.receipt_no,
+                                              "error": "the hub stopped while sending"})
+    return len(released), len(unknown)
+
+
+def sweep_missed_posts(session: Session, now: datetime) -> int:
+    due_items = session.execute(
+        update(NewsItem)
+        .where(NewsItem.status == ItemStatus.SCHEDULED, NewsItem.scheduled_at <= now)
+        .values(status=ItemStatus.APPROVED, updated_at=now, version=NewsItem.version + 1)
+        .returning(NewsItem.id, NewsItem.scheduled_at)
+    ).all()
+    for item_id, scheduled_at in due_items:
+        late = now - scheduled_at
+        audit.record(session, at=now, action="item.schedule_reached", object_type="news_item", object_id=item_id,
+                     before={"status": "scheduled"}, after={"status": "approved"},
+                     reason=f"scheduled time reached ({int(late.total_seconds())} s late)" if late > OVERDUE
+                     else None)
+    overdue = session.scalar(
+        select(func.count()).select_from(Delivery).where(
+            Delivery.state.in_((DeliveryState.PENDING, DeliveryState.RETRY_WAIT)), Delivery.due_at < now - OVERDUE)
+    )
+    if overdue:
+        log.info("missed-post sweep: %d deliveries are more than %s past due (blocked, paused or paced outlets)",
+                 overdue, OVERDUE)
+    return len(due_items)
