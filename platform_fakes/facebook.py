@@ -716,12 +716,12 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], dict[str, by
                 form[part.name] = await part.text()  # type: ignore[union-attr]
     elif content_type.startswith("application/x-www-form-urlencoded"):
         posted = await request.post()
-        keys = list(posted.keys())
+        keys = [key for key, _ in posted.items()]
         if len(keys) != len(set(keys)):
             repeated = sorted({k for k in keys if keys.count(k) > 1})
             # e.g. attached_media=[...] as a Python list: repeated keys Graph does not understand
             form["__repeated__"] = ",".join(repeated)
-        form.update({k: str(v) for k, v in posted.items()})
+        form.update({k: str(posted.getone(k)) for k in set(keys)})
     elif content_type.startswith("application/json"):
         body = await request.json()
         if isinstance(body, dict):
