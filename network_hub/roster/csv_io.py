@@ -156,7 +156,7 @@ def _unquote_formula(cell: str) -> str:
 
 def _parse_rows(text: str, errors: list[RowError]) -> tuple[list[_Row], int]:
     """The valid rows, and how many data rows (good or bad) the file has."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[_Row] = []
     count = 0
     try:
