@@ -58,9 +58,10 @@ class NotificationSender:
                         if outcome.state == NotificationState.PENDING else None)
 
             def record(note_id: int = note.id, outcome: notifications.SendOutcome = outcome,
-                       retry_at: object = retry_at) -> None:
+                       retry_at: object = retry_at, done: object = done) -> None:
                 with self.hub.transaction() as session:
-                    notifications.finish(session, note_id, owner=self.owner, state=outcome.state, now=done,
+                    notifications.finish(session, note_id, owner=self.owner, state=outcome.state,
+                                         now=done,  # type: ignore[arg-type]
                                          error=outcome.error, retry_at=retry_at)  # type: ignore[arg-type]
 
             await asyncio.to_thread(record)
