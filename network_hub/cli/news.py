@@ -163,8 +163,7 @@ def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
     with hub.transaction() as session:
         row = queries.get_item(session, item.strip())
         data = queries.item_to_dict(row)
-        evidence = pdpa.find_evidence(f"{row.title}\n{row.body}", pdpa.Consent.from_dict(row.consent))
-        data["pdpa_evidence"] = [f.to_dict() for f in evidence]
+        data["pdpa_evidence"] = queries.pdpa_evidence(row)
         data["allowed_actions"] = moderation.allowed_verbs(row)
         data["deliveries"] = queries.item_deliveries(session, row.id)
         data["history"] = queries.item_history(session, row.id)
@@ -176,7 +175,7 @@ def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
         typer.echo(f"{key:16} {', '.join(map(str, value)) if isinstance(value, list) else value}")
     typer.echo(f"photos           {len(data['photos'])}")
     for finding in data["pdpa_evidence"]:
-        typer.echo(f"PDPA {finding['flag']}: {finding['evidence']}")
+        typer.echo(f"PDPA {finding['flag']} ({finding['field']}): {finding['evidence']}")
     typer.echo("\n" + data["body"] + "\n")
     typer.echo("deliveries:")
     emit(data["deliveries"], False, DELIVERY_COLUMNS)

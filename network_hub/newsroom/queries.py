@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from network_hub.areas import validate_code
 from network_hub.db.models import AuditEvent, Delivery, NewsItem
 from network_hub.errors import NotFound
-from network_hub.newsroom import receipts
+from network_hub.newsroom import pdpa, receipts
 from network_hub.newsroom.records import OBJECT_TYPE
 from network_hub.permissions import ROLES_FOR, ROOT_AREA, Action, Actor, decide, require
 from network_hub.states import ItemStatus, MemberStatus
@@ -110,6 +110,18 @@ def item_to_dict(item: NewsItem) -> dict[str, Any]:
         "withdrawn_at": _iso(item.withdrawn_at),
         "updated_at": _iso(item.updated_at),
     }
+
+
+def pdpa_evidence(item: NewsItem) -> list[dict[str, Any]]:
+    """What raised the item's PDPA flags, for the moderator: flag, Thai label, matched text, and
+    where (``field`` title/body/consent, ``start``/``end`` offsets in that field)."""
+    consent = pdpa.Consent.from_dict(item.consent)
+    body = [{**f.to_dict(), "field": "consent" if f.start < 0 else "body"}
+            for f in pdpa.find_evidence(item.body, consent)]
+    seen = {(f["flag"], f["evidence"]) for f in body}
+    title = [{**f.to_dict(), "field": "title"} for f in pdpa.find_evidence(item.title)
+             if (f.flag.value, f.evidence) not in seen]
+    return title + body
 
 
 def item_history(session: Session, item_id: int) -> list[dict[str, Any]]:

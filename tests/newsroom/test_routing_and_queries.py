@@ -14,6 +14,7 @@ from network_hub.newsroom.queries import (
     get_item,
     item_deliveries,
     item_history,
+    pdpa_evidence,
     item_to_dict,
     list_items,
     pending_queue,
@@ -103,6 +104,9 @@ def test_item_to_dict_and_history(newsroom: Newsroom) -> None:
                                 at=newsroom.now + timedelta(hours=2), now=newsroom.now)
         data = item_to_dict(item)
         history = item_history(s, item.id)
+        evidence = pdpa_evidence(item)
+    # The title is the body's first line: the child title is shown once, where it is in the body.
+    assert [(e["flag"], e["field"], e["evidence"], e["start"]) for e in evidence] == [("minor", "body", "ด.ญ.", 0)]
     for key in ("id", "receipt_no", "status", "village", "category", "author", "title", "pdpa_flags",
                 "scheduled_at", "version", "photos", "submitted_at"):
         assert key in data
