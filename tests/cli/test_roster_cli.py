@@ -52,8 +52,9 @@ class Cli:
                          for m in (Member, RoleGrant, Invite, AuditEvent))
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+def cli_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    """A fresh hub (``network-hub init`` + the seeded network) and a way to run commands in it."""
     monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite:///{tmp_path / 'data' / 'hub.sqlite3'}")
@@ -66,6 +67,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     yield Cli(capsys, people)
     get_hub().close()
     get_hub.cache_clear()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    yield from cli_session(tmp_path, monkeypatch, capsys)
 
 
 # -- member -------------------------------------------------------------------------------------
