@@ -829,10 +829,8 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
             params.update(body)
     for key in JSON_FIELDS & params.keys():
         if isinstance(params[key], str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):  # left as text: the handler rejects it
                 params[key] = json.loads(params[key])
-            except json.JSONDecodeError:
-                pass  # left as text: the handler rejects it like Telegram does
     return params, files
 
 
