@@ -1,0 +1,119 @@
+"""The dashboard application: ``create_app(hub)`` assembles middleware, routers and error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from network_hub.errors import Conflict, HubError, InvalidInput, NeedsConfirmation, NotFound, PermissionDenied
+from network_hub.hub import Hub
+from network_hub.permissions import Action
+from network_hub.web import (
+    auth,
+    calendar,
+    deliveries,
+    feeds,
+    items,
+    outlets,
+    queue,
+    roster,
+    sandbox,
+    stats,
+    status,
+)
+from network_hub.web.deps import (
+    STATIC_DIR,
+    TEMPLATES_DIR,
+    CsrfRefused,
+    NotSignedIn,
+    language_of,
+    optional_viewer,
+    render,
+    sign_in_redirect_target,
+)
+from network_hub.web.i18n import translator
+from network_hub.web.security import SESSION_COOKIE, SessionCodec, WebSession
+
+log = logging.getLogger(__name__)
+
+HTTP_STATUS = {
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    NeedsConfirmation: 409,
+    InvalidInput: 400,
+}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+}
+
+
+def _status_for(exc: HubError) -> int:
+    for cls, code in HTTP_STATUS.items():
+        if isinstance(exc, cls):
+            return code
+    return 400
+
+
+def create_app(hub: Hub) -> FastAPI:
+    app = FastAPI(title="Tambon PR Hub", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.hub = hub
+    app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    codec = SessionCodec(hub.settings.ensure_secret_key())
+    secure_cookie = hub.settings.public_base_url.startswith("https://")
+
+    @app.middleware("http")
+    async def session_cookie(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        loaded = codec.load(request.cookies.get(SESSION_COOKIE))
+        request.state.web_session = loaded or WebSession.anonymous()
+        response = await call_next(request)
+        current: WebSession = request.state.web_session
+        if current != loaded:
+            response.set_cookie(SESSION_COOKIE, codec.dump(current), max_age=codec.max_age_s, httponly=True,
+                                samesite="lax", secure=secure_cookie, path="/")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": sign_in_redirect_target(request)})
+        return RedirectResponse(sign_in_redirect_target(request), status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf_refused(request: Request, _exc: CsrfRefused) -> Response:
+        log.warning("refused %s %s: CSRF token missing or wrong", request.method, request.url.path)
+        message = translator(language_of(request))("csrf_refused")
+        return render(request, "error.html", status_code=403, message=message)
+
+    @app.exception_handler(HubError)
+    async def _hub_error(request: Request, exc: HubError) -> Response:
+        return render(request, "error.html", status_code=_status_for(exc), message=exc.message(language_of(request)))
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        viewer = optional_viewer(request)
+        if viewer is None:
+            return RedirectResponse("/login", status_code=303)
+        for action, target in ((Action.MODERATE, "/queue"), (Action.VIEW_STATS, "/stats"),
+                               (Action.MANAGE_OUTLETS, "/outlets")):
+            if viewer.can(action):
+                return RedirectResponse(target, status_code=303)
+        return RedirectResponse("/items", status_code=303)
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for module in (auth, queue, items, calendar, deliveries, roster, outlets, stats, sandbox, status, feeds):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,115 @@
+"""Sign-in (password or one-time link), sign-out and the language switch."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from network_hub.db.models import Member
+from network_hub.errors import HubError
+from network_hub.roster.lookup import find_member
+from network_hub.roster.members import verify_password
+from network_hub.roster.passwords import hash_password, password_matches
+from network_hub.web import login_links, ratelimit
+from network_hub.web.deps import (
+    CSRF,
+    format_datetime,
+    get_hub,
+    language_of,
+    now,
+    optional_viewer,
+    render,
+    safe_next,
+    set_web_session,
+    transaction,
+    web_session,
+)
+from network_hub.web.i18n import LANGUAGES, translator
+
+router = APIRouter()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps an unknown account as slow as a wrong password (no probing)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    if optional_viewer(request) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", next=safe_next(next), error=None, account="")
+
+
+@router.post("/login", dependencies=[CSRF])
+def login_submit(request: Request, account: str = Form(""), password: str = Form(""),
+                 next: str = Form("/")) -> Response:
+    hub = get_hub(request)
+    t = translator(language_of(request))
+    ip = _client_ip(request)
+    at = now(request)
+    member_id: int | None = None
+    error: str | None = None
+    with transaction(request) as session:
+        locked = ratelimit.lockout(session, account, ip, at)
+        if locked is not None:
+            error = t("locked_out", until=format_datetime(locked.until, language_of(request), hub.settings.tz))
+        else:
+            member: Member | None
+            try:
+                member = find_member(session, account) if account.strip() else None
+            except HubError:
+                member = None
+            if member is not None and verify_password(member, password):
+                member_id = member.id
+                ratelimit.record_success(session, account, ip)
+            else:
+                if member is None:
+                    password_matches(_dummy_hash(), password or "x")
+                ratelimit.record_failure(session, account, ip, at)
+                error = t("bad_credentials")
+    if member_id is None:
+        return render(request, "login.html", status_code=429 if locked else 401, next=safe_next(next),
+                      error=error, account=account)
+    set_web_session(request, web_session(request).signed_in(member_id))
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.get("/login/link/{token}")
+def login_link_page(request: Request, token: str) -> Response:
+    hub = get_hub(request)
+    with transaction(request) as session:
+        member_id = login_links.peek_login_token(session, token, now(request), settings=hub.settings)
+        member = session.get(Member, member_id)
+        name = member.name if member else ""
+    return render(request, "login_link.html", token=token, name=name)
+
+
+@router.post("/login/link/{token}", dependencies=[CSRF])
+def login_link_use(request: Request, token: str) -> Response:
+    hub = get_hub(request)
+    with transaction(request) as session:
+        member_id = login_links.consume_login_token(session, token, now(request), settings=hub.settings)
+    set_web_session(request, web_session(request).signed_in(member_id))
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout", dependencies=[CSRF])
+def logout(request: Request) -> Response:
+    set_web_session(request, web_session(request).signed_out())
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/lang", dependencies=[CSRF])
+def switch_language(request: Request, language: str = Form("th"), next: str = Form("/")) -> Response:
+    if language in LANGUAGES:
+        set_web_session(request, web_session(request).with_language(language))
+    return RedirectResponse(safe_next(next), status_code=303)
