@@ -3,6 +3,7 @@ disallowed → Conflict, and nothing written), plus stale versions and double ac
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -270,3 +271,34 @@ def test_moderator_edit_tells_the_author_and_keeps_an_explicit_title(newsroom: N
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "news.edit")).one()
         assert event.before["body"].startswith("วันนี้") and event.after["body"] == "เนื้อหาใหม่\nบรรทัดสอง"
         assert s.scalars(select(Notification.kind).where(Notification.kind == "item_edited")).one()
+
+
+def test_two_moderators_approving_at_once_approve_exactly_once(newsroom: Newsroom) -> None:
+    """Two transactions race on one item: the row lock (PostgreSQL) / BEGIN IMMEDIATE (SQLite)
+    makes the second wait and then see the first one's result, whatever the interleaving."""
+    with newsroom.hub.transaction() as s:
+        item = newsroom.submit(s)
+        admin_id = newsroom.people.admin.id
+    outcomes: list[str] = []
+    started = threading.Event()
+
+    def second_moderator() -> None:
+        started.set()
+        try:
+            with newsroom.hub.transaction() as s2:
+                moderation.approve_item(s2, item.id, actor=load_actor(s2, admin_id), now=newsroom.now)
+            outcomes.append("approved")
+        except Conflict:
+            outcomes.append("conflict")
+
+    with newsroom.hub.transaction() as s:
+        moderation.approve_item(s, item.id, actor=newsroom.moderator(s), now=newsroom.now)
+        thread = threading.Thread(target=second_moderator)
+        thread.start()
+        started.wait()
+    thread.join()
+    assert outcomes == ["conflict"]
+    with newsroom.hub.transaction() as s:
+        assert s.get(NewsItem, item.id).version == 2
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 2
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "news.approve")) == 1

@@ -14,9 +14,9 @@ from network_hub.newsroom.queries import (
     get_item,
     item_deliveries,
     item_history,
-    pdpa_evidence,
     item_to_dict,
     list_items,
+    pdpa_evidence,
     pending_queue,
 )
 from network_hub.newsroom.routing import route
