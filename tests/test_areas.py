@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from network_hub.cli.common import get_hub
 from network_hub.db.models import Area, AuditEvent
-from tests.cli.test_roster_cli import Cli, cli_session
+from tests.cli.test_roster_cli import Cli, Template, cli_session, cli_template_fixture  # noqa: F401
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
-    yield from cli_session(tmp_path, monkeypatch, capsys)
+def cli(cli_template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    yield from cli_session(cli_template, tmp_path, monkeypatch, capsys)
 
 
 def _areas() -> int:

@@ -1,8 +1,8 @@
 """The roster commands end to end: ``network-hub member|grant|roster|invite …`` run in-process.
 
 Each test gets its own data directory and SQLite database (through HUB_ environment variables,
-as an operator would set them), created by ``network-hub init``. Bad input must exit non-zero
-with a message on stderr and change nothing.
+as an operator would set them): a copy of one made by ``network-hub init`` and seeded once per
+run. Bad input must exit non-zero with a message on stderr and change nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,26 +53,52 @@ class Cli:
                          for m in (Member, RoleGrant, Invite, AuditEvent))
 
 
-def cli_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
-    """A fresh hub (``network-hub init`` + the seeded network) and a way to run commands in it."""
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite:///{tmp_path / 'data' / 'hub.sqlite3'}")
+@dataclass(frozen=True)
+class Template:
+    """A database made once per test run by ``network-hub init`` and seeded; each test gets a copy."""
+
+    data_dir: Path
+    people: People
+
+
+def _point_settings_at(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite:///{data_dir / 'hub.sqlite3'}")
     monkeypatch.delenv("HUB_TELEGRAM_BOT_USERNAME", raising=False)
     get_hub.cache_clear()
-    assert main(["init"]) == 0
-    hub = get_hub()
-    with hub.transaction() as s:
-        people = seed_network(s, hub.clock.now())
-    yield Cli(capsys, people)
+
+
+@pytest.fixture(scope="session", name="cli_template")
+def cli_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    data_dir = tmp_path_factory.mktemp("cli-template") / "data"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(data_dir.parent)  # no stray .env
+        _point_settings_at(data_dir, monkeypatch)
+        assert main(["init"]) == 0
+        hub = get_hub()
+        with hub.transaction() as s:
+            people = seed_network(s, hub.clock.now())
+        hub.close()  # the last connection checkpoints the WAL into the file
+        get_hub.cache_clear()
+    yield Template(data_dir, people)
+
+
+def cli_session(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    """A fresh copy of the initialised, seeded hub and a way to run commands in it."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(template.data_dir, data_dir)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    _point_settings_at(data_dir, monkeypatch)
+    yield Cli(capsys, template.people)
     get_hub().close()
     get_hub.cache_clear()
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
-    yield from cli_session(tmp_path, monkeypatch, capsys)
+def cli(cli_template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    yield from cli_session(cli_template, tmp_path, monkeypatch, capsys)
 
 
 # -- member -------------------------------------------------------------------------------------
