@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
+from network_hub.thai import utf16_len
 from platform_fakes.telegram import FakeTelegram
 from publishers.base import ErrorClass, OutletTarget, PostPhoto, PublishError
 from publishers.render import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
 from publishers.telegram import TelegramPublisher
-from network_hub.thai import utf16_len
 from tests.publishers.conftest import CHANNEL, make_post, telegram_settings
 
 THAI_PARAGRAPH = (
