@@ -99,6 +99,11 @@ def _open(
     return item
 
 
+def _require_aware(at: datetime | None) -> None:
+    if at is not None and at.tzinfo is None:
+        raise ValueError("times given to the newsroom must be timezone-aware (parse with timeparse)")
+
+
 def _bump(item: NewsItem, now: datetime) -> None:
     item.version += 1
     item.updated_at = now
@@ -175,6 +180,7 @@ def approve_item(
     item × outlet (cancelled by an earlier unschedule) is reused. The dispatcher is signalled
     after commit.
     """
+    _require_aware(at)
     item = _open(session, item_id, "approve", actor, Action.MODERATE, expected_version)
     _require_pdpa_confirmation(item, item.pdpa_flags or [], confirm_pdpa)
     outlets = route(session, item)
@@ -255,6 +261,7 @@ def reschedule_item(
     now: datetime, via: str = "cli",
 ) -> NewsItem:
     """Move a scheduled item to another future time (its pending deliveries move with it)."""
+    _require_aware(at)
     item = _open(session, item_id, "reschedule", actor, Action.MODERATE, expected_version)
     if at <= now:
         raise InvalidInput("the new time is in the past; give a future time",

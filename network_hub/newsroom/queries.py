@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from network_hub.areas import validate_code
 from network_hub.db.models import AuditEvent, Delivery, NewsItem
-from network_hub.errors import NotFound
+from network_hub.errors import InvalidInput, NotFound
 from network_hub.newsroom import pdpa, receipts
 from network_hub.newsroom.records import OBJECT_TYPE
 from network_hub.permissions import ROLES_FOR, ROOT_AREA, Action, Actor, decide, require
@@ -26,8 +26,11 @@ def _iso(value: Any) -> str | None:
 
 def get_item(session: Session, item_id: int | str, *, actor: Actor | None = None) -> NewsItem:
     """An item by id or receipt number (``NH-2569-000123``); checks VIEW_ITEM when ``actor`` is given."""
-    key = receipts.parse_receipt(item_id) if isinstance(item_id, str) and not item_id.isdigit() else int(item_id)
+    by_receipt = isinstance(item_id, str) and not item_id.strip().isdigit()
+    key = receipts.parse_receipt(str(item_id)) if by_receipt else int(item_id)
     item = session.get(NewsItem, key) if key is not None else None
+    if item is not None and by_receipt and receipts.normalize_receipt(str(item_id)) != item.receipt_no:
+        item = None  # right id, wrong year: not this item
     if item is None:
         raise NotFound(f"news item {item_id} does not exist", f"ไม่พบข่าวหมายเลข {item_id}")
     if actor is not None:
@@ -59,7 +62,11 @@ def list_items(
     if actor is not None:
         query = query.where(_visible_to(actor))
     if status is not None:
-        query = query.where(NewsItem.status == ItemStatus(status).value)
+        try:
+            query = query.where(NewsItem.status == ItemStatus(status).value)
+        except ValueError:
+            raise InvalidInput(f"{status!r} is not a status; one of: {', '.join(s.value for s in ItemStatus)}",
+                               f"'{status}' ไม่ใช่สถานะของข่าว") from None
     if area is not None:
         query = query.where(_area_clause([validate_code(area)]))
     if author_id is not None:

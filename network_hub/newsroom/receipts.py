@@ -32,3 +32,9 @@ def parse_receipt(text: str) -> int | None:
     """The item id in a receipt number as people type it (``nh 2569 123``), else None."""
     match = _RECEIPT.match(text or "")
     return int(match.group(2)) if match else None
+
+
+def normalize_receipt(text: str) -> str | None:
+    """``nh 2569 123`` → ``NH-2569-000123`` (None when it is not a receipt number)."""
+    match = _RECEIPT.match(text or "")
+    return f"{PREFIX}-{match.group(1)}-{int(match.group(2)):06d}" if match else None

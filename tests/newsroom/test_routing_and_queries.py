@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete
 
 from network_hub.db.models import Outlet
-from network_hub.errors import NotFound, PermissionDenied
+from network_hub.errors import InvalidInput, NotFound, PermissionDenied
 from network_hub.newsroom import events, moderation
 from network_hub.newsroom.queries import (
     get_item,
@@ -90,6 +90,11 @@ def test_get_item_by_id_or_receipt_and_view_permission(newsroom: Newsroom) -> No
         item = newsroom.submit(s)
         assert get_item(s, item.id) is item
         assert get_item(s, item.receipt_no.lower()) is item
+        assert get_item(s, item.receipt_no.replace("-", " ").replace(" 00000", " ")) is item
+        with pytest.raises(NotFound):
+            get_item(s, item.receipt_no.replace("2569", "2568"))
+        with pytest.raises(InvalidInput, match="not a status"):
+            list_items(s, status="done")
         assert get_item(s, item.id, actor=load_actor(s, newsroom.people.reporter.id)) is item
         with pytest.raises(PermissionDenied):
             get_item(s, item.id, actor=load_actor(s, newsroom.people.outsider.id))
