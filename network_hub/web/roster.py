@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import qrcode
 from fastapi import APIRouter, Form, Request
-from qrcode.image.pure import PyPNGImage
+from qrcode.image.pil import PilImage
 from starlette.responses import RedirectResponse, Response
 
 from network_hub.errors import InvalidInput
@@ -82,7 +82,7 @@ def invite_qr(request: Request, code: str, viewer: Viewer = VIEWER) -> Response:
         invite = get_invite(session, code)
         require(viewer.actor, Action.INVITE, invite.area_code, invite_role=invite.role)
         link = invite_link(invite, _bot_username(request))
-    image = qrcode.make(link, image_factory=PyPNGImage, box_size=6, border=2)
+    image = qrcode.make(link, image_factory=PilImage, box_size=6, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
     return Response(buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
