@@ -113,3 +113,6 @@ def register(app: typer.Typer) -> None:
     app.command("dispatch")(dispatch)
     app.command("status")(status)
     app.command("backup")(backup)
+    from network_hub.demo import demo  # imported here: the demo pulls in the whole service
+
+    app.command("demo")(demo)
