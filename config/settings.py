@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_file_base_url: str = "https://api.telegram.org/file/bot"
     telegram_webhook_url: str = ""
+    # Webhook mode: where the bot's own small HTTP server listens (host:port) behind HUB_TELEGRAM_WEBHOOK_URL.
+    telegram_webhook_listen: str = "127.0.0.1:8443"
+    # The telegram-polling leader lease: one process polls; another takes over this long after it dies.
+    telegram_lease_seconds: int = Field(default=30, ge=2, le=600)
 
     facebook_graph_url: str = "https://graph.facebook.com"
     facebook_graph_version: str = "v25.0"
@@ -61,6 +65,8 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=120, ge=10, le=3600)
     max_attempts: int = Field(default=8, ge=1, le=100)
     http_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    # Telegram's per-bot budget (about 30 messages a second); 0 turns the hub's own limit off.
+    telegram_bot_per_second: float = Field(default=30.0, ge=0, le=1000)
 
     @field_validator("timezone")
     @classmethod
