@@ -435,8 +435,8 @@ class FakeTelegram(LoopbackServer):
                 data["reply_to_message"] = {
                     k: v for k, v in self.message_json(replied).items() if k != "reply_to_message"
                 }
-        if message.reply_markup:
-            data["reply_markup"] = message.reply_markup
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            data["reply_markup"] = message.reply_markup  # Telegram returns only inline keyboards on messages
         if message.edit_date:
             data["edit_date"] = message.edit_date
         return data

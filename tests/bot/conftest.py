@@ -99,6 +99,7 @@ class BotWorld:
         with self.hub.transaction() as s:
             item = s.scalar(select(NewsItem).where(NewsItem.receipt_no == receipt_no))
             assert item is not None, receipt_no
+            _ = list(item.photos)  # loaded while the session is open
             return item
 
     def card_of(self, receipt_no: str, user: SimulatedUser, after: int = 0):  # type: ignore[no-untyped-def]
