@@ -191,7 +191,8 @@ def schedule_keyboard(view: CardView, now: datetime, tz: ZoneInfo) -> InlineKeyb
     slots = schedule_slots(now, tz)
     rows = [[_button(slot_label(s, now, tz), callbacks.mod("t", i, v, int(s.timestamp() // 60))) for s in slots[:2]],
             [_button(slot_label(s, now, tz), callbacks.mod("t", i, v, int(s.timestamp() // 60))) for s in slots[2:]],
-            [_button(raw("btn_typed_time"), callbacks.mod("tt", i, v)), _button(raw("btn_back"), callbacks.mod("x", i, v))]]
+            [_button(raw("btn_typed_time"), callbacks.mod("tt", i, v)),
+             _button(raw("btn_back"), callbacks.mod("x", i, v))]]
     return InlineKeyboardMarkup([row for row in rows if row])
 
 

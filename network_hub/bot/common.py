@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from network_hub.bot.texts import t
@@ -32,6 +34,14 @@ T = TypeVar("T")
 HUB_KEY = "hub"
 WAKE_CARDS_KEY = "wake_cards"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Telegram's wait in seconds (PTB 22 warns on access while it moves from int to timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return float(value.total_seconds() if isinstance(value, timedelta) else value)
 
 
 def hub_of(context: ContextTypes.DEFAULT_TYPE) -> Hub:

@@ -6,6 +6,7 @@ The flow: ``/lang`` ─► two buttons (``l:th`` / ``l:en``) ─► the member's
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -58,15 +59,11 @@ async def lang_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except Exception as exc:
         message = getattr(exc, "message", None)
         text = message("th") if callable(message) else t("button_expired", "th")
-        try:
+        with contextlib.suppress(TelegramError):
             await query.answer(text[:190], show_alert=True)
-        except TelegramError:
-            pass
         return
-    try:
+    with contextlib.suppress(TelegramError):
         await query.answer()
-    except TelegramError:
-        pass
     await reply(update, t("lang_set", language))
 
 

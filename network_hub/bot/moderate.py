@@ -50,7 +50,7 @@ from network_hub.bot.cards import (
     reasons_keyboard,
     schedule_keyboard,
 )
-from network_hub.bot.common import NO_PREVIEW, Who, hub_of, in_db, reply, who_is
+from network_hub.bot.common import NO_PREVIEW, Who, hub_of, in_db, reply, retry_after_seconds, who_is
 from network_hub.bot.texts import raw, t
 from network_hub.db.models import Area, Delivery, KeyValue, NewsItem, Outlet
 from network_hub.errors import Conflict, HubError, InvalidInput, NotFound
@@ -185,7 +185,7 @@ class CardSync:
                 chat_id = await self._migrate(chat_id, int(exc.new_chat_id))
                 message_id, photo_ids = await self._send_card(bot, chat_id, view)
         except RetryAfter as exc:
-            seconds = _seconds(exc.retry_after)
+            seconds = retry_after_seconds(exc)
             self._blocked_until = self.hub.clock.now() + timedelta(seconds=seconds)
             log.warning("Telegram asked to wait %.0fs before posting cards", seconds)
             return False
@@ -243,7 +243,7 @@ class CardSync:
                 log.warning("card of item %s could not be updated: %s", item_id, exc.message)
                 return
         except RetryAfter as exc:
-            self._blocked_until = self.hub.clock.now() + timedelta(seconds=_seconds(exc.retry_after))
+            self._blocked_until = self.hub.clock.now() + timedelta(seconds=retry_after_seconds(exc))
             return
         except TelegramError as exc:
             log.warning("card of item %s could not be updated: %s", item_id, exc)
@@ -263,10 +263,6 @@ class CardSync:
     async def _migrate(self, old: int, new: int) -> int:
         await in_db(self.hub, lambda s, now: migrate_moderation_chat(s, old, new, now))
         return new
-
-
-def _seconds(value: Any) -> float:
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
 
 def migrate_moderation_chat(session: Session, old: int, new: int, now: datetime) -> int:

@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from network_hub.bot import callbacks
-from network_hub.bot.common import NO_PREVIEW
+from network_hub.bot.common import NO_PREVIEW, retry_after_seconds
 from network_hub.bot.texts import raw, t
 from network_hub.db.models import Member, Notification
 from network_hub.hub import Hub
@@ -81,14 +81,16 @@ def _reminder(payload: dict[str, Any], language: str) -> str:
                  days=payload.get("days", ""))
     if rule == "quiet_villages_escalation":
         return t("n_quiet_escalation", language, count=payload.get("count", 0),
-                 entries=_entries(payload, lambda r: f"{r.get('village_name', r.get('village'))} ({r.get('days')} วัน)"))
+                 entries=_entries(payload, lambda r: f"{r.get('village_name', r.get('village'))} "
+                                                     f"({r.get('days')} วัน)"))
     if rule in ("pending_approval", "pending_approval_escalation"):
         return t("n_pending_approval", language, count=payload.get("count", 0),
                  entries=_entries(payload, lambda r: f"{r.get('receipt_no')} {r.get('title', '')} "
                                                      f"({r.get('hours')} ชม.)"))
     if rule == "delivery_problems":
         return t("n_delivery_problems", language, count=payload.get("count", 0),
-                 entries=_entries(payload, lambda r: f"{r.get('receipt_no')} → {r.get('outlet')} ({r.get('state')})"))
+                 entries=_entries(payload, lambda r: f"{r.get('receipt_no')} → {r.get('outlet')} "
+                                                     f"({r.get('state')})"))
     if rule == "outlet_needs_reconnect":
         return t("n_outlet_reconnect", language, outlet=payload.get("outlet", ""),
                  platform=payload.get("platform", ""), reason=payload.get("reason", ""))
@@ -98,8 +100,9 @@ def _reminder(payload: dict[str, Any], language: str) -> str:
 def _digest(payload: dict[str, Any], language: str) -> str:
     totals = payload.get("totals") or {}
     villages = list(payload.get("villages") or [])[:MAX_ENTRIES]
-    entries = "\n".join(f"• {v.get('village')}: {v.get('submitted', 0)}/{v.get('published', 0)}/{v.get('waiting', 0)}"
-                        for v in villages)
+    entries = "\n".join(
+        f"• {v.get('village')}: {v.get('submitted', 0)}/{v.get('published', 0)}/{v.get('waiting', 0)}"
+        for v in villages)
     start = be_date(datetime.fromisoformat(payload["from"])) if payload.get("from") else ""
     end = be_date(datetime.fromisoformat(payload["to"])) if payload.get("to") else ""
     return t("n_digest", language, area=payload.get("area", ""), start=start, end=end,
@@ -127,10 +130,13 @@ def render_notification(kind: str, payload: dict[str, Any], language: str,
         if p.get("state") == "unknown" and p.get("delivery_id"):
             delivery_id = int(p["delivery_id"])
             markup = InlineKeyboardMarkup([[
-                InlineKeyboardButton(raw("btn_is_posted", language), callback_data=callbacks.delivery("p", delivery_id)),
-                InlineKeyboardButton(raw("btn_send_again", language), callback_data=callbacks.delivery("n", delivery_id)),
+                InlineKeyboardButton(raw("btn_is_posted", language),
+                                     callback_data=callbacks.delivery("p", delivery_id)),
+                InlineKeyboardButton(raw("btn_send_again", language),
+                                     callback_data=callbacks.delivery("n", delivery_id)),
             ]])
-            return t("n_delivery_unknown", language, receipt=p.get("receipt_no", ""), outlet=p.get("outlet", "")), markup
+            text = t("n_delivery_unknown", language, receipt=p.get("receipt_no", ""), outlet=p.get("outlet", ""))
+            return text, markup
         return t("n_delivery_failed", language, receipt=p.get("receipt_no", ""), outlet=p.get("outlet", ""),
                  error=p.get("error", "")), None
     if kind == K.OUTLET_NEEDS_HUMAN:
@@ -167,8 +173,8 @@ class BotNotifier:
             await bot.send_message(member.telegram_user_id, text, parse_mode=ParseMode.HTML,
                                    link_preview_options=NO_PREVIEW, reply_markup=markup)
         except RetryAfter as exc:
-            seconds = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
-            return SendOutcome(NotificationState.PENDING, f"rate limited: {exc.message}", float(seconds) + 0.5)
+            return SendOutcome(NotificationState.PENDING, f"rate limited: {exc.message}",
+                               retry_after_seconds(exc) + 0.5)
         except Forbidden as exc:
             await self._unreachable(member.id)
             return SendOutcome(NotificationState.UNREACHABLE, exc.message[:300])

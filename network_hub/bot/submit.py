@@ -19,6 +19,7 @@ from Telegram and validated only when the reporter presses «send», through the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -130,10 +131,8 @@ async def _answer(update: Update) -> str:
     """Acknowledge a button press at once; returns its data."""
     query = update.callback_query
     assert query is not None
-    try:
+    with contextlib.suppress(TelegramError):  # a late answer ("query is too old") must not stop the step
         await query.answer()
-    except TelegramError:
-        pass  # a late answer ("query is too old") must not stop the step
     return query.data or ""
 
 
@@ -387,7 +386,8 @@ async def confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     return END
 
 
-async def _resubmit(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any], language: str) -> int | str:
+async def _resubmit(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: dict[str, Any],
+                    language: str) -> int | str:
     user = update.effective_user
     assert user is not None
     hub = hub_of(context)

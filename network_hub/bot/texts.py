@@ -209,7 +209,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_quiet_village": ("👋 {village} ยังไม่มีข่าวมา {days} วันแล้ว มีเรื่องดี ๆ ในหมู่บ้านไหม? ส่งได้ที่ /news",
                         "👋 {village} has sent no news for {days} days. Anything to share? Send it with /news"),
     "n_quiet_escalation": ("📉 หมู่บ้านที่เงียบนาน {count} แห่ง:\n{entries}\nช่วยติดตามนักประชาสัมพันธ์ของหมู่บ้านเหล่านี้",
-                           "📉 {count} village(s) quiet for a long time:\n{entries}\nPlease follow up with their reporters"),
+                           "📉 {count} village(s) quiet for a long time:\n{entries}\n"
+                           "Please follow up with their reporters"),
     "n_pending_approval": ("⏳ มีข่าวรอพิจารณานานเกินกำหนด {count} เรื่อง:\n{entries}\nดูได้ที่ /pending",
                            "⏳ {count} item(s) have waited too long:\n{entries}\nSee /pending"),
     "n_delivery_problems": ("⚠️ มีรายการเผยแพร่ที่ต้องตรวจสอบ {count} รายการ:\n{entries}\nดูได้ที่ /pending",
@@ -217,8 +218,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_outlet_reconnect": ("🔌 ช่องทาง «{outlet}» ({platform}) หยุดชั่วคราว ต้องเชื่อมต่อใหม่\nสาเหตุ: {reason}",
                            "🔌 Outlet «{outlet}» ({platform}) is paused and needs reconnecting\nCause: {reason}"),
     "n_reminder": ("🔔 มีเรื่องที่ต้องติดตาม ดูได้ที่ /pending", "🔔 Something needs your attention; see /pending"),
-    "n_digest": ("📊 สรุปรายสัปดาห์ {area} ({start} – {end})\nส่งข่าว {submitted} · เผยแพร่ {published} · รอพิจารณา {waiting}\n"
-                 "{entries}",
+    "n_digest": ("📊 สรุปรายสัปดาห์ {area} ({start} – {end})\n"
+                 "ส่งข่าว {submitted} · เผยแพร่ {published} · รอพิจารณา {waiting}\n{entries}",
                  "📊 Weekly digest {area} ({start} – {end})\nsubmitted {submitted} · published {published} · "
                  "waiting {waiting}\n{entries}"),
     "n_delivery_unknown": ("❓ ข่าว {receipt} ไม่แน่ใจว่าโพสต์ลง «{outlet}» แล้วหรือยัง\n"
