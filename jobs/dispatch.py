@@ -20,12 +20,15 @@ import random
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from jobs import crashpoints
+from jobs.outcomes import Outcome, OutcomeWriter
 from jobs.posts import post_from_job, target_from_job
 from network_hub.hub import Hub
 from network_hub.outbox import queries, transitions
@@ -80,6 +83,11 @@ class Dispatcher:
         self.send_timeout = send_timeout or min(s.http_timeout_s * 2, self.lease.total_seconds() * 0.75)
         self.rng = rng or random.Random()
         self.media_dir = s.resolved_media_dir
+        # SQLite has one writer: a single database thread per process avoids its busy-wait sleeps;
+        # PostgreSQL takes parallel transactions up to the pool size.
+        workers = 1 if hub.engine.dialect.name == "sqlite" else min(16, self.concurrency + 2)
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
+        self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -91,7 +99,7 @@ class Dispatcher:
             with self.hub.transaction() as session:
                 return fn(session)
 
-        return await asyncio.to_thread(run)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
     # -- waking --------------------------------------------------------------------------
     def wake(self) -> None:
@@ -112,32 +120,47 @@ class Dispatcher:
     async def _pipeline(self, report: PassReport) -> None:
         in_flight: set[asyncio.Task[None]] = set()
         claim_more = True
+        # Claim in batches, not one slot at a time: each claim is a transaction, and half-full
+        # batches keep the database work per delivery small while the pipeline stays busy.
+        refill_at = max(1, min(self.batch, self.concurrency) // 2)
         while True:
             room = self.concurrency - len(in_flight)
-            if claim_more and room > 0 and not self._stopping:
-                now = self.hub.clock.now()
-                limit = min(room, self.batch)
-                claims = await self._db(lambda s, now=now, limit=limit: queries.claim_due(
-                    s, owner=self.owner, now=now, lease=self.lease, limit=limit))
-                report.claimed += len(claims)
-                for claim in claims:
-                    task = asyncio.create_task(self._deliver(claim, report))
+            if claim_more and (room >= refill_at or not in_flight) and not self._stopping:
+                jobs = await self._claim_and_start(min(room, self.batch), report)
+                for job in jobs:
+                    task = asyncio.create_task(self._deliver(job, report))
                     in_flight.add(task)
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
-                claim_more = bool(claims) or bool(in_flight)
+                claim_more = bool(jobs) or bool(in_flight)
             if not in_flight:
                 return
             _done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             claim_more = True
 
-    async def _deliver(self, claim: queries.Claim, report: PassReport) -> None:
-        now = self.hub.clock.now()
-        job = await self._db(lambda s: transitions.start_sending(
-            s, claim, worker=self.owner, now=now, lease=self.lease, media_dir=self.media_dir))
-        if job is None:
-            report.count("skipped")
-            return
+    async def _claim_and_start(self, limit: int, report: PassReport) -> list[SendJob]:
+        """Two short transactions: lease a batch, then mark it ``sending`` just before the calls."""
+        def work() -> list[SendJob]:
+            now = self.hub.clock.now()
+            with self.hub.transaction() as s:
+                claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease, limit=limit,
+                                           bot_per_second=self.hub.settings.telegram_bot_per_second)
+            report.claimed += len(claims)
+            if not claims:
+                return []
+            crashpoints.reached("after_claim")
+            with self.hub.transaction() as s:
+                jobs = transitions.start_sending_batch(s, claims, worker=self.owner, now=self.hub.clock.now(),
+                                                       lease=self.lease, media_dir=self.media_dir)
+            for _ in range(len(claims) - len(jobs)):
+                report.count("skipped")
+            if jobs:
+                crashpoints.reached("after_sending")
+            return jobs
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def _deliver(self, job: SendJob, report: PassReport) -> None:
         try:
             publisher = self.publishers.get(job.platform)
             target = target_from_job(job)
@@ -155,21 +178,16 @@ class Dispatcher:
             await self._record_failure(job, PublishError(
                 ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"), report)
             return
-        done = self.hub.clock.now()
-        recorded = await self._db(lambda s: transitions.record_sent(
-            s, job, external_ids=result.external_ids, permalink=result.permalink,
-            photo_file_ids=result.photo_file_ids, now=done))
-        report.count("sent" if recorded else "lease_lost")
-        if recorded:
+        crashpoints.reached("after_platform_accepted")
+        state = await self.outcomes.record(Outcome(job, self.hub.clock.now(), result=result))
+        report.count(state or "lease_lost")
+        if state == "sent":
             report.sent += 1
+            crashpoints.reached("after_sent")
 
     async def _record_failure(self, job: SendJob, exc: PublishError, report: PassReport) -> None:
         log.warning("delivery %s to outlet %s (%s): %s", job.delivery_id, job.outlet_id, job.platform, exc)
-        now = self.hub.clock.now()
-        state = await self._db(lambda s: transitions.record_failure(
-            s, job, error_class=exc.error_class.value, message=exc.message, now=now, code=exc.code,
-            retry_after=exc.retry_after, new_chat_id=exc.new_chat_id, partial_ids=exc.partial_external_ids,
-            max_attempts=self.hub.settings.max_attempts, rng=self.rng))
+        state = await self.outcomes.record(Outcome(job, self.hub.clock.now(), error=exc))
         report.count(state or "lease_lost")
 
     # -- corrections and withdrawals ----------------------------------------------------------
@@ -234,8 +252,20 @@ class Dispatcher:
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_for(interval))
             self._wake.clear()
+
+    async def _sleep_for(self, interval: float) -> float:
+        """Until the next delivery may be claimed (pacing, blocks, backoff), at most ``interval``."""
+        try:
+            now = self.hub.clock.now()
+            at = await self._db(lambda s: queries.next_wakeup(s, now))
+        except Exception:
+            log.exception("could not compute the next wake-up; using the tick")
+            return interval
+        if at is None:
+            return interval
+        return min(interval, max(0.02, (at - now).total_seconds()))
 
     async def stop(self, deadline: float = 20.0) -> None:
         """Stop claiming; let in-flight sends finish within ``deadline``; hand back unstarted claims."""
@@ -250,3 +280,4 @@ class Dispatcher:
         released = await self._db(lambda s: queries.release_owned(s, self.owner, now))
         if released:
             log.info("released %d claimed deliveries on shutdown", released)
+        self._executor.shutdown(wait=False)

@@ -21,8 +21,13 @@ from publishers.base import CheckResult, PublishError
 from publishers.registry import target_for
 
 log = logging.getLogger(__name__)
-BROKEN_VERDICTS = frozenset({"token_invalid", "token_expired", "not_admin", "missing_permission",
-                             "wrong_page", "not_page_token", "token_missing", "chat_not_found", "bot_kicked"})
+# Verdicts that mean a person must fix credentials or rights (the publishers' check vocabulary);
+# "unreachable", "rate_limited" and "error" may pass by themselves, so they only get recorded.
+BROKEN_VERDICTS = frozenset({
+    "token_invalid", "token_missing", "not_configured", "not_page_token", "wrong_page", "missing_permission",
+    "version_unsupported", "not_admin", "cannot_post", "not_member", "chat_not_found", "bad_address",
+    "not_writable",
+})
 
 
 async def check_outlet(hub: Hub, publishers: PublisherSource, outlet: Outlet) -> CheckResult:

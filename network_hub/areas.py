@@ -156,11 +156,23 @@ def village_label(area: Area) -> str:
 
 def attribution(session: Session, village_code: str) -> dict[str, str]:
     """Village, tambon, district and province names for a rendered post's footer."""
-    chain = {a.code: a for a in session.scalars(select(Area).where(Area.code.in_(ancestors(village_code))))}
-    village = chain.get(village_code)
+    return attributions(session, {village_code})[village_code]
+
+
+def attributions(session: Session, village_codes: set[str]) -> dict[str, dict[str, str]]:
+    """``attribution`` for several villages in one query."""
+    wanted = {code for v in village_codes for code in ancestors(v)}
+    chain = {a.code: a for a in session.scalars(select(Area).where(Area.code.in_(wanted)))}
+
+    def name(code: str) -> str:
+        return chain[code].name_th if code in chain else ""
+
     return {
-        "village": village_label(village) if village else village_code,
-        "tambon": chain[village_code[:6]].name_th if village_code[:6] in chain else "",
-        "district": chain[village_code[:4]].name_th if village_code[:4] in chain else "",
-        "province": chain[village_code[:2]].name_th if village_code[:2] in chain else "",
+        v: {
+            "village": village_label(chain[v]) if v in chain else v,
+            "tambon": name(v[:6]),
+            "district": name(v[:4]),
+            "province": name(v[:2]),
+        }
+        for v in village_codes
     }

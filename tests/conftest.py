@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from config.settings import Settings
 from network_hub.clock import FrozenClock
 from network_hub.db.engine import make_engine, make_session_factory
+from network_hub.db.migrate import stamp_head
 from network_hub.db.models import Base
 from network_hub.hub import Hub
 
@@ -62,6 +63,7 @@ def engine(db_url_and_schema: tuple[str, str | None]) -> Iterator[Engine]:
     url, schema = db_url_and_schema
     eng = make_engine(url, schema=schema)
     Base.metadata.create_all(eng)
+    stamp_head(eng)  # as `network-hub init` leaves it, so `run` accepts the database
     yield eng
     eng.dispose()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from network_hub.cli.common import JSON_OPTION, dumps, emit, get_hub
-from network_hub.db.migrate import upgrade
+from network_hub.db.migrate import require_current, upgrade
 
 
 def init() -> None:
@@ -37,7 +37,7 @@ def run(
     logging.getLogger().setLevel(log_level.upper())
     hub = get_hub()
     hub.settings.ensure_secret_key()
-    upgrade(hub.engine)
+    require_current(hub.engine)
     if not no_web:
         typer.echo(f"dashboard: http://{hub.settings.web_host}:{hub.settings.web_port}/")
     run_service(hub, with_bot=not no_bot, with_web=not no_web)

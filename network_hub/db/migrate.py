@@ -21,3 +21,34 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema; running it again changes nothing."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to serve a database that ``network-hub init`` has not created or upgraded."""
+    from network_hub.errors import HubError
+
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        state = "has no hub schema" if current is None else f"is at schema {current}, the code needs {head}"
+        raise HubError(f"the database {state}; run `network-hub init` first",
+                       "ฐานข้อมูลยังไม่พร้อม กรุณาสั่ง network-hub init ก่อน")
+
+
+def stamp_head(engine: Engine) -> None:
+    """Mark a schema made by ``metadata.create_all`` (tests) as current."""
+    command.stamp(alembic_config(engine), "head")

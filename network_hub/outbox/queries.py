@@ -71,7 +71,8 @@ def message_cost(photo_count: int) -> int:
     return max(1, photo_count)
 
 
-def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Claim]:
+def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int,
+              bot_per_second: float = TELEGRAM_BOT_PER_SECOND) -> list[Claim]:
     """Lease up to ``limit`` due deliveries. Call inside a transaction; commit before any HTTP call."""
     postgres = session.get_bind().dialect.name == "postgresql"
     has_due = (
@@ -92,7 +93,7 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
     if not outlets:
         return []
 
-    bot_budget = _TelegramBotBudget(session, now, postgres) if any(
+    bot_budget = _TelegramBotBudget(session, now, postgres, bot_per_second) if bot_per_second and any(
         o.platform == Platform.TELEGRAM for o in outlets) else None
     claims: list[Claim] = []
     for outlet in outlets:
@@ -151,8 +152,8 @@ def _photo_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
 class _TelegramBotBudget:
     """The per-bot Telegram budget (about 30 messages a second), shared through the database."""
 
-    def __init__(self, session: Session, now: datetime, postgres: bool) -> None:
-        self.session, self.now = session, now
+    def __init__(self, session: Session, now: datetime, postgres: bool, per_second: float) -> None:
+        self.session, self.now, self.per_second = session, now, per_second
         q = select(KeyValue).where(KeyValue.namespace == PACING_NAMESPACE, KeyValue.key == TELEGRAM_BOT_KEY)
         if postgres:
             q = q.with_for_update()
@@ -167,7 +168,7 @@ class _TelegramBotBudget:
         """Reserve ``messages`` sends; refuse when the bot is more than one second ahead."""
         if self.next_at - self.now > timedelta(seconds=1):
             return False
-        self.next_at += timedelta(seconds=messages / TELEGRAM_BOT_PER_SECOND)
+        self.next_at += timedelta(seconds=messages / self.per_second)
         return True
 
     def save(self) -> None:
@@ -251,3 +252,26 @@ def claim_followups(session: Session, *, owner: str, now: datetime, lease: timed
         .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
     ).all()
     return [Claim(r.id, r.fence, r.outlet_id, r.item_id) for r in rows]
+
+
+def next_wakeup(session: Session, now: datetime) -> datetime | None:
+    """The earliest moment pending work may become claimable (pacing, blocks, backoff, schedules),
+    so the dispatcher sleeps exactly until then instead of rounding to its tick."""
+    waiting = and_(D.c.state.in_(CLAIMABLE_STATES), I.c.status.in_(POSTABLE_ITEM_STATES),
+                   O.c.status == OutletStatus.ACTIVE.value)
+    rows = session.execute(
+        select(D.c.due_at, D.c.not_before, O.c.next_allowed_at, O.c.blocked_until)
+        .select_from(D.join(I, I.c.id == D.c.item_id).join(O, O.c.id == D.c.outlet_id))
+        .where(waiting)
+        .order_by(D.c.due_at)
+        .limit(200)
+    ).all()
+    times = [max(t for t in row if t is not None) for row in rows]
+    bot = session.scalar(select(KeyValue.value).where(KeyValue.namespace == PACING_NAMESPACE,
+                                                      KeyValue.key == TELEGRAM_BOT_KEY))
+    candidates = [t for t in times if t > now]
+    if bot and bot.get("next_allowed_at") and times:
+        bot_at = datetime.fromisoformat(bot["next_allowed_at"]) - timedelta(seconds=1)
+        if bot_at > now:
+            candidates.append(bot_at)
+    return min(candidates) if candidates else None

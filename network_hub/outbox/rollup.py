@@ -76,3 +76,35 @@ def roll_up_item(session: Session, item_id: int, now: datetime) -> str | None:
         for member_id in moderators_of_village(session, item.village_code):
             enqueue(session, member_id=member_id, kind=kind, now=now, item_id=item.id, payload=payload)
     return new
+
+
+def _target_status(counts: dict[str, int]) -> str | None:
+    if any(counts.get(s, 0) for s in IN_FLIGHT):
+        return None
+    sent, failed = counts.get(DeliveryState.SENT, 0), counts.get(DeliveryState.FAILED, 0)
+    if sent and not failed:
+        return ItemStatus.PUBLISHED
+    if sent:
+        return ItemStatus.PARTIALLY_PUBLISHED
+    return ItemStatus.FAILED if failed else None
+
+
+def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[int, str]:
+    """``roll_up_item`` for a batch: one counting query, work only for items whose status changes."""
+    if not item_ids:
+        return {}
+    counts: dict[int, dict[str, int]] = {i: {} for i in item_ids}
+    for item_id, state, n in session.execute(
+        select(Delivery.item_id, Delivery.state, func.count())
+        .where(Delivery.item_id.in_(item_ids)).group_by(Delivery.item_id, Delivery.state)
+    ).all():
+        counts[item_id][state] = n
+    statuses = dict(session.execute(select(NewsItem.id, NewsItem.status).where(NewsItem.id.in_(item_ids))).all())
+    changed = {}
+    for item_id in sorted(item_ids):
+        target = _target_status(counts[item_id])
+        if target is not None and statuses.get(item_id) in ROLLABLE and statuses[item_id] != target:
+            new = roll_up_item(session, item_id, now)
+            if new:
+                changed[item_id] = new
+    return changed

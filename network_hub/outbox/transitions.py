@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
-from network_hub.areas import attribution
+from network_hub.areas import attributions
 from network_hub.db.models import Delivery, DeliveryAttempt, NewsItem, Outlet, Photo
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox import queries
@@ -62,55 +62,89 @@ class SendJob:
     followup_action: str | None = None
 
 
-def _load_job(session: Session, delivery: Delivery, attempt: DeliveryAttempt | None, now: datetime,
-              media_dir: Path) -> SendJob:
-    item = session.get(NewsItem, delivery.item_id)
-    outlet = session.get(Outlet, delivery.outlet_id)
-    assert item is not None and outlet is not None
-    photos = session.scalars(select(Photo).where(Photo.item_id == item.id).order_by(Photo.position)).all()
-    return SendJob(
-        delivery_id=delivery.id, fence=delivery.fence,
-        attempt_id=attempt.id if attempt else 0, attempt_no=attempt.attempt_no if attempt else 0,
-        outlet_id=outlet.id, platform=outlet.platform, address=outlet.address, outlet_name=outlet.name,
-        token_env=outlet.token_env, token_file=outlet.token_file, thai_digits=outlet.thai_digits,
-        item_id=item.id, receipt_no=item.receipt_no, category=item.category, title=item.title,
-        body=item.body, attribution=attribution(session, item.village_code),
-        published_at=item.scheduled_at or item.decided_at or now,
-        photos=[{"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id}
-                for p in photos],
-        external_ids=list(delivery.external_ids or []),
-        followup_action=delivery.followup_action,
+def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | None]], now: datetime,
+               media_dir: Path) -> list[SendJob]:
+    """Everything the sends of a batch need, in a handful of queries (not a few per delivery)."""
+    if not rows:
+        return []
+    item_ids = {d.item_id for d, _ in rows}
+    items = {i.id: i for i in session.scalars(select(NewsItem).where(NewsItem.id.in_(item_ids)))}
+    outlets = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_({d.outlet_id for d, _ in rows})))}
+    photos: dict[int, list[Photo]] = {}
+    for photo in session.scalars(select(Photo).where(Photo.item_id.in_(item_ids)).order_by(Photo.position)):
+        photos.setdefault(photo.item_id, []).append(photo)
+    footers = attributions(session, {i.village_code for i in items.values()})
+    jobs = []
+    for delivery, attempt in rows:
+        item, outlet = items[delivery.item_id], outlets[delivery.outlet_id]
+        jobs.append(SendJob(
+            delivery_id=delivery.id, fence=delivery.fence,
+            attempt_id=attempt.id if attempt else 0, attempt_no=attempt.attempt_no if attempt else 0,
+            outlet_id=outlet.id, platform=outlet.platform, address=outlet.address, outlet_name=outlet.name,
+            token_env=outlet.token_env, token_file=outlet.token_file, thai_digits=outlet.thai_digits,
+            item_id=item.id, receipt_no=item.receipt_no, category=item.category, title=item.title,
+            body=item.body, attribution=footers[item.village_code],
+            published_at=item.scheduled_at or item.decided_at or now,
+            photos=[{"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id}
+                    for p in photos.get(item.id, [])],
+            external_ids=list(delivery.external_ids or []),
+            followup_action=delivery.followup_action,
+        ))
+    return jobs
+
+
+def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker: str, now: datetime,
+                        lease: timedelta, media_dir: Path) -> list[SendJob]:
+    """claimed → sending for a batch about to be sent concurrently, counting an attempt each.
+
+    Claims whose lease was lost are skipped; claims of items withdrawn meanwhile are cancelled.
+    """
+    if not claims:
+        return []
+    statuses = dict(session.execute(
+        select(NewsItem.id, NewsItem.status).where(NewsItem.id.in_({c.item_id for c in claims}))).all())
+    live = []
+    for claim in claims:
+        status = statuses.get(claim.item_id)
+        if status in queries.POSTABLE_ITEM_STATES:
+            live.append(claim)
+        else:
+            queries.transition(session, claim.delivery_id, claim.fence, (S.CLAIMED,), state=S.CANCELLED,
+                               lease_owner=None, lease_until=None, updated_at=now,
+                               last_error=f"not sent: the item is {status}")
+    if not live:
+        return []
+    started = session.execute(
+        update(Delivery)
+        .where(tuple_(Delivery.id, Delivery.fence).in_([(c.delivery_id, c.fence) for c in live]),
+               Delivery.state == S.CLAIMED)
+        .values(state=S.SENDING, attempts=Delivery.attempts + 1, lease_until=now + lease,
+                sending_started_at=now, updated_at=now)
+        .returning(Delivery.id)
+    ).scalars().all()
+    if not started:
+        return []
+    deliveries = {d.id: d for d in session.scalars(
+        select(Delivery).where(Delivery.id.in_(started)).execution_options(populate_existing=True))}
+    attempts = [DeliveryAttempt(delivery_id=d.id, attempt_no=d.attempts, fence=d.fence, worker=worker,
+                                started_at=now) for d in deliveries.values()]
+    session.add_all(attempts)
+    session.execute(
+        update(NewsItem)
+        .where(NewsItem.id.in_({d.item_id for d in deliveries.values()}),
+               NewsItem.status.in_((ItemStatus.APPROVED, ItemStatus.SCHEDULED)))
+        .values(status=ItemStatus.PUBLISHING, updated_at=now)
     )
+    session.flush()
+    by_delivery = {a.delivery_id: a for a in attempts}
+    return _load_jobs(session, [(d, by_delivery[d.id]) for d in deliveries.values()], now, media_dir)
 
 
 def start_sending(session: Session, claim: queries.Claim, *, worker: str, now: datetime, lease: timedelta,
                   media_dir: Path) -> SendJob | None:
-    """claimed → sending, counting an attempt; None when the lease was lost or the item withdrawn."""
-    item_status = session.scalar(select(NewsItem.status).where(NewsItem.id == claim.item_id))
-    if item_status not in queries.POSTABLE_ITEM_STATES:
-        queries.transition(session, claim.delivery_id, claim.fence, (S.CLAIMED,), state=S.CANCELLED,
-                           lease_owner=None, lease_until=None, updated_at=now,
-                           last_error=f"not sent: the item is {item_status}")
-        return None
-    ok = queries.transition(
-        session, claim.delivery_id, claim.fence, (S.CLAIMED,),
-        state=S.SENDING, attempts=queries.D.c.attempts + 1, lease_until=now + lease,
-        sending_started_at=now, updated_at=now,
-    )
-    if not ok:
-        return None
-    delivery = session.get(Delivery, claim.delivery_id, populate_existing=True)
-    assert delivery is not None
-    attempt = DeliveryAttempt(delivery_id=delivery.id, attempt_no=delivery.attempts, fence=claim.fence,
-                              worker=worker, started_at=now)
-    session.add(attempt)
-    session.execute(
-        update(NewsItem)
-        .where(NewsItem.id == claim.item_id, NewsItem.status.in_((ItemStatus.APPROVED, ItemStatus.SCHEDULED)))
-        .values(status=ItemStatus.PUBLISHING, updated_at=now)
-    )
-    session.flush()
-    return _load_job(session, delivery, attempt, now, media_dir)
+    """claimed → sending for one claim; None when the lease was lost or the item withdrawn."""
+    jobs = start_sending_batch(session, [claim], worker=worker, now=now, lease=lease, media_dir=media_dir)
+    return jobs[0] if jobs else None
 
 
 def _finish_attempt(session: Session, job: SendJob, now: datetime, outcome: str, *,
@@ -123,7 +157,8 @@ def _finish_attempt(session: Session, job: SendJob, now: datetime, outcome: str,
 
 
 def record_sent(session: Session, job: SendJob, *, external_ids: list[str], permalink: str | None,
-                photo_file_ids: dict[str, str], now: datetime) -> bool:
+                photo_file_ids: dict[str, str], now: datetime, roll_up: bool = True) -> bool:
+    """sending → sent (fenced). With ``roll_up=False`` the caller rolls the items up once per batch."""
     ok = queries.transition(
         session, job.delivery_id, job.fence, (S.SENDING,),
         state=S.SENT, external_ids=external_ids, permalink=permalink, sent_at=now,
@@ -136,8 +171,51 @@ def record_sent(session: Session, job: SendJob, *, external_ids: list[str], perm
     for sha, file_id in photo_file_ids.items():
         session.execute(update(Photo).where(Photo.item_id == job.item_id, Photo.sha256 == sha)
                         .values(telegram_file_id=file_id))
-    roll_up_item(session, job.item_id, now)
+    if roll_up:
+        roll_up_item(session, job.item_id, now)
     return True
+
+
+def record_sent_batch(session: Session, sent: list[tuple[SendJob, Any]], *, now: datetime) -> set[int]:
+    """``record_sent`` for many deliveries in a few statements; returns the ids recorded.
+
+    The common case (every worker still holds its lease) is one executemany UPDATE; when its row
+    count says some fence moved, each row is written on its own so exactly the stale ones are left.
+    """
+    if not sent:
+        return set()
+    params = [{"b_id": job.delivery_id, "b_fence": job.fence, "b_ids": result.external_ids,
+               "b_link": result.permalink} for job, result in sent]
+    stmt = (
+        update(Delivery.__table__)
+        .where(Delivery.__table__.c.id == bindparam("b_id"), Delivery.__table__.c.fence == bindparam("b_fence"),
+               Delivery.__table__.c.state == S.SENDING)
+        .values(state=S.SENT, external_ids=bindparam("b_ids"), permalink=bindparam("b_link"), sent_at=now,
+                lease_owner=None, lease_until=None, last_error=None, last_error_class=None, updated_at=now)
+    )
+    if session.connection().execute(stmt, params).rowcount == len(params):
+        done = {job.delivery_id for job, _ in sent}
+    else:
+        done = {p["b_id"] for p in params if session.connection().execute(stmt, [p]).rowcount == 1}
+        for job, _ in sent:
+            if job.delivery_id not in done:
+                log.warning("delivery %s: lease lost before recording sent", job.delivery_id)
+    attempts = [{"b_attempt": job.attempt_id, "b_ids": result.external_ids}
+                for job, result in sent if job.delivery_id in done and job.attempt_id]
+    if attempts:
+        t = DeliveryAttempt.__table__
+        session.connection().execute(
+            update(t).where(t.c.id == bindparam("b_attempt"))
+            .values(finished_at=now, outcome="sent", external_ids=bindparam("b_ids")), attempts)
+    photo_ids = [{"b_item": job.item_id, "b_sha": sha, "b_file": file_id}
+                 for job, result in sent if job.delivery_id in done
+                 for sha, file_id in result.photo_file_ids.items()]
+    if photo_ids:
+        t = Photo.__table__
+        session.connection().execute(
+            update(t).where(t.c.item_id == bindparam("b_item"), t.c.sha256 == bindparam("b_sha"))
+            .values(telegram_file_id=bindparam("b_file")), photo_ids)
+    return done
 
 
 def record_failure(
@@ -248,7 +326,7 @@ def start_followup(session: Session, claim: queries.Claim, *, now: datetime, med
     delivery = session.get(Delivery, claim.delivery_id, populate_existing=True)
     if delivery is None or delivery.fence != claim.fence or delivery.followup_state != "claimed":
         return None
-    return _load_job(session, delivery, None, now, media_dir)
+    return _load_jobs(session, [(delivery, None)], now, media_dir)[0]
 
 
 def finish_followup(session: Session, job: SendJob, *, state: str, error: str | None, now: datetime) -> bool:

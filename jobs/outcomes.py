@@ -1,0 +1,88 @@
+"""Group commit of send outcomes: the dispatcher's sends finish one by one, but their results are
+written in as few transactions as the database allows — whatever arrived while the previous batch
+was committing goes into the next one. Each send still waits until its own outcome is durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from network_hub.outbox import transitions
+from network_hub.outbox.rollup import roll_up_items
+from network_hub.outbox.transitions import SendJob
+from publishers.base import PublishError, PublishResult
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_BATCH = 200
+GATHER_S = 0.003
+
+
+@dataclass
+class Outcome:
+    job: SendJob
+    at: datetime
+    result: PublishResult | None = None
+    error: PublishError | None = None
+
+
+class OutcomeWriter:
+    def __init__(self, run_db: Callable[[Callable[[Session], T]], Awaitable[T]], *, max_attempts: int,
+                 rng: object) -> None:
+        self._run_db = run_db
+        self._max_attempts = max_attempts
+        self._rng = rng
+        self._pending: list[tuple[Outcome, asyncio.Future[str | None]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def record(self, outcome: Outcome) -> str | None:
+        """Write the outcome (with others arriving meanwhile); returns the delivery's new state,
+        or None when this worker had lost its lease."""
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(GATHER_S)  # let the sends finishing right now join this transaction
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                states = await self._run_db(lambda s, batch=batch: self._apply(s, [o for o, _ in batch]))
+            except Exception as exc:
+                # The transaction rolled back: nothing of this batch was written. The deliveries stay
+                # `sending`; the lease sweep turns them `unknown` — never resent blindly.
+                log.exception("could not record %d send outcomes", len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), state in zip(batch, states, strict=True):
+                if not future.done():
+                    future.set_result(state)
+
+    def _apply(self, session: Session, outcomes: list[Outcome]) -> list[str | None]:
+        sent = [o for o in outcomes if o.result is not None]
+        sent_ok = transitions.record_sent_batch(
+            session, [(o.job, o.result) for o in sent], now=max(o.at for o in outcomes))  # type: ignore[misc]
+        states: list[str | None] = []
+        for o in outcomes:
+            if o.result is not None:
+                states.append("sent" if o.job.delivery_id in sent_ok else None)
+                continue
+            assert o.error is not None
+            e = o.error
+            states.append(transitions.record_failure(
+                session, o.job, error_class=e.error_class.value, message=e.message, now=o.at, code=e.code,
+                retry_after=e.retry_after, new_chat_id=e.new_chat_id, partial_ids=e.partial_external_ids,
+                max_attempts=self._max_attempts, rng=self._rng))  # type: ignore[arg-type]
+        roll_up_items(session, {o.job.item_id for o in sent if o.job.delivery_id in sent_ok},
+                      max(o.at for o in outcomes))
+        return states
