@@ -41,6 +41,8 @@ service.register(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; print HubError/SettingsError as one actionable line (English, then Thai)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO: thousands of lines a minute from a busy dispatcher.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         result = app(args=argv, standalone_mode=False)
     except HubError as exc:

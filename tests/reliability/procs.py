@@ -43,6 +43,9 @@ def network_hub(*args: str, env: dict[str, str], timeout: float = 120) -> subpro
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def start_network_hub(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "network_hub", *args], env=env, cwd=str(ROOT),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_network_hub(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A long-running hub process; its output goes to ``log`` (a pipe nobody reads would fill up
+    and block the process's logging, and with it its event loop)."""
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "network_hub", *args], env=env, cwd=str(ROOT),
+                                stdout=out, stderr=subprocess.STDOUT)

@@ -53,7 +53,9 @@ def test_four_workers_deliver_thousands_with_no_duplicate(hub, db_url_and_schema
         url, schema = db_url_and_schema
         env = hub_env(s, subprocess_db_url(url, schema), HUB_DISPATCH_CONCURRENCY="8",
                       HUB_TELEGRAM_BOT_PER_SECOND="0", HUB_DISPATCH_INTERVAL_S="0.5")
-        procs = [start_network_hub("run", "--no-bot", "--no-web", env=env) for _ in range(WORKERS)]
+        logs = [s.data_dir / f"worker-{n}.log" for n in range(WORKERS)]
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        procs = [start_network_hub("run", "--no-bot", "--no-web", env=env, log=log) for log in logs]
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and any(p.poll() is None for p in procs):
             with hub.transaction() as ses:
@@ -63,9 +65,9 @@ def test_four_workers_deliver_thousands_with_no_duplicate(hub, db_url_and_schema
             time.sleep(0.5)
         for p in procs:
             p.send_signal(signal.SIGTERM)
-        for p in procs:
-            _out, err = p.communicate(timeout=60)
-            assert p.returncode == 0, err[-2000:]
+        for p, log in zip(procs, logs, strict=True):
+            p.wait(timeout=60)
+            assert p.returncode == 0, log.read_text()[-2000:]
         with hub.transaction() as ses:
             beats = ses.scalars(select(ProcessHeartbeat)).all()
             assert len(beats) == WORKERS and all(b.stopped_at is not None for b in beats)
