@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine (Python 3.11+ and make):
-#   make run   - virtual environment, install, initialise the SQLite default, run the hub
+#   make run   - virtual environment, install, a sandbox network on SQLite (network-hub demo), run the hub
 #   make test  - the same set-up with the dev tools, then the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run demo test lint install clean
+.PHONY: run serve test lint install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/network-hub demo
+
+serve: $(STAMP)
 	$(BIN)/network-hub init
 	$(BIN)/network-hub run
-
-demo: $(STAMP)
-	$(BIN)/network-hub demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -33,4 +33,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) hub-data .pytest_cache
+	rm -rf $(VENV) hub-data hub-demo .pytest_cache
