@@ -126,6 +126,16 @@ class TelegramRender:
         return short.html, _pack(EMPTY, self.body, EMPTY, TELEGRAM_TEXT_LIMIT)
 
 
+def body_text(post: Post) -> str:
+    """The body without its first line when that line is the title (the default title is the
+    body's first line; printing it twice would waste the caption and read badly)."""
+    body = post.body.strip()
+    first, _, rest = body.partition("\n")
+    if post.title.strip() and first.strip() == post.title.strip() and rest.strip():
+        return rest.strip()
+    return body
+
+
 def render_telegram(post: Post, *, thai_digits: bool = False) -> TelegramRender:
     convert = thai_digits_outside_urls if thai_digits else (lambda s: s)
     date = convert(be_date(post.published_at))
@@ -134,7 +144,7 @@ def render_telegram(post: Post, *, thai_digits: bool = False) -> TelegramRender:
     if title:
         head = Part(title, f"<b>{html.escape(title, quote=False)}</b>") + _text("\n")
     head = head + _text(f"🗓 {date}\n\n")
-    body = convert(post.body.strip())
+    body = convert(body_text(post))
     footer = _text(f"\n\n📍 {convert(attribution_line(post.attribution))}\n{marker(post.receipt_no)}")
     if post.link:
         footer = footer + _text("\n🔗 ") + Part(post.link, _link_html(post.link))
@@ -155,7 +165,7 @@ def render_plain(post: Post, *, thai_digits: bool = False, facebook_link_in_text
         lines.append(post.title.strip())
     lines.append(f"🗓 {convert(be_date(post.published_at))}")
     lines.append("")
-    lines.append(convert(post.body.strip()))
+    lines.append(convert(body_text(post)))
     lines.append("")
     lines.append(f"📍 {convert(attribution_line(post.attribution))}")
     lines.append(marker(post.receipt_no))

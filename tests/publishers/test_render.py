@@ -70,3 +70,19 @@ def test_thai_digits_spare_urls_and_the_receipt_marker() -> None:
     assert "🗓 ๒๔ พฤศจิกายน ๒๕๖๙" in text and "หมู่ที่ ๓" in text
     assert "รหัสข่าว N-2569-000123" in text and "https://x.org/2" in text
     assert thai_digits_outside_urls("1 http://a/1 2") == "๑ http://a/1 ๒"
+
+
+def test_title_that_is_the_first_line_of_the_body_is_printed_once() -> None:
+    from datetime import UTC, datetime
+
+    from publishers.base import Post
+    from publishers.render import render_plain, render_telegram
+
+    post = Post(receipt_no="NH-2569-000007", category="event", title="ทำบุญตักบาตรเช้าวันพระ",
+                body="ทำบุญตักบาตรเช้าวันพระ\nชาวบ้านร่วมทำบุญที่วัดประจำหมู่บ้าน",
+                attribution={"village": "หมู่ที่ 1 บ้านเวียงเหนือ", "tambon": "เวียงเหนือ",
+                             "district": "เมืองลำปาง", "province": "ลำปาง"},
+                published_at=datetime(2026, 11, 24, 3, tzinfo=UTC))
+    assert render_plain(post).count("ทำบุญตักบาตรเช้าวันพระ") == 1
+    assert "".join(render_telegram(post).messages()).count("ทำบุญตักบาตรเช้าวันพระ") == 1
+    assert "ชาวบ้านร่วมทำบุญ" in render_plain(post)
