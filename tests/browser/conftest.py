@@ -155,8 +155,10 @@ def live_hub(tmp_path: Path) -> Iterator[LiveHub]:
         hub.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+    # open, which would break every async test collected after the browser tests.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
