@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from network_hub import audit
 from network_hub.areas import GEOTHAI_CREDIT, add_village, get_area, load_official_areas, validate_code
-from network_hub.cli.common import JSON_OPTION, emit, get_hub
-from network_hub.cli.members import BY_OPTION, actor_for
+from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.db.models import Area
 from network_hub.errors import InvalidInput
 from network_hub.permissions import ROOT_AREA, Action, require

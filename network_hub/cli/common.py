@@ -10,17 +10,28 @@ from functools import cache
 from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from config.settings import load_settings
 from network_hub.hub import Hub
+from network_hub.permissions import Actor, load_actor, system_actor
+from network_hub.roster.lookup import find_member
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table")
+BY_OPTION = typer.Option(None, "--by", help="Act as this MEMBER (id, tg:<id> or phone); default: the hub")
 
 
 @cache
 def get_hub() -> Hub:
     """The hub for this CLI process (settings read once)."""
     return Hub.from_settings(load_settings())
+
+
+def actor_for(session: Session, by: str | None) -> Actor:
+    """The actor a command runs as: the hub (system) or the member named by ``--by``."""
+    if by is None:
+        return system_actor()
+    return load_actor(session, find_member(session, by).id)
 
 
 def _default(value: object) -> object:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from network_hub.cli.common import JSON_OPTION, emit, get_hub
+from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.outbox import resolution
-from network_hub.permissions import load_actor, system_actor
-from network_hub.roster.lookup import find_member
 
 app = typer.Typer(help="Deliveries: one news item to one outlet.", no_args_is_help=True)
 COLUMNS = ["id", "item_id", "outlet_id", "outlet", "state", "attempts", "not_before", "external_ids", "last_error"]
-
-
-def _actor(session, by: str | None):
-    return load_actor(session, find_member(session, by).id) if by else system_actor()
 
 
 @app.command("list")
@@ -36,7 +30,7 @@ def resolve(
     posted: bool = typer.Option(False, "--posted", help="The post IS on the outlet: mark it sent"),
     not_posted: bool = typer.Option(False, "--not-posted", help="The post is NOT there: send it again"),
     external_id: str | None = typer.Option(None, "--external-id", help="The post's id, if you know it"),
-    by: str | None = typer.Option(None, "--by", help="MEMBER answering (default: the operator)"),
+    by: str | None = BY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Answer an `unknown` delivery after looking at the channel or page."""
@@ -44,7 +38,7 @@ def resolve(
         raise typer.BadParameter("give exactly one of --posted or --not-posted")
     hub = get_hub()
     with hub.transaction() as s:
-        d = resolution.resolve_unknown(s, delivery_id, posted=posted, actor=_actor(s, by), now=hub.clock.now(),
+        d = resolution.resolve_unknown(s, delivery_id, posted=posted, actor=actor_for(s, by), now=hub.clock.now(),
                                        external_id=external_id)
         data = resolution.delivery_to_dict(d)
     emit(data, as_json, COLUMNS[:3] + COLUMNS[4:])
@@ -53,12 +47,12 @@ def resolve(
 @app.command("retry")
 def retry(
     delivery_id: int = typer.Argument(..., help="The failed delivery"),
-    by: str | None = typer.Option(None, "--by", help="MEMBER asking (default: the operator)"),
+    by: str | None = BY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Send a failed delivery again once its cause is fixed."""
     hub = get_hub()
     with hub.transaction() as s:
-        d = resolution.retry_failed(s, delivery_id, actor=_actor(s, by), now=hub.clock.now())
+        d = resolution.retry_failed(s, delivery_id, actor=actor_for(s, by), now=hub.clock.now())
         data = resolution.delivery_to_dict(d)
     emit(data, as_json, COLUMNS[:3] + COLUMNS[4:])

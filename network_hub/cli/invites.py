@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from network_hub.cli.common import JSON_OPTION, emit, get_hub
-from network_hub.cli.members import AREA_OPTION, BY_OPTION, ROLE_OPTION, actor_for
+from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
+from network_hub.cli.members import AREA_OPTION, ROLE_OPTION
 from network_hub.roster.invites import create_invite, invite_to_dict, list_invites, revoke_invite
 from network_hub.timeparse import parse_duration
 

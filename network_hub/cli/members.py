@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from network_hub.cli.common import JSON_OPTION, emit, get_hub
+from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
-from network_hub.permissions import Actor, load_actor, system_actor
 from network_hub.roster import members as roster
 from network_hub.roster.csv_io import ImportReport, export_roster, import_roster
 from network_hub.roster.lookup import find_member
@@ -24,18 +22,10 @@ member_app = typer.Typer(help="Members of the PR network.", no_args_is_help=True
 grant_app = typer.Typer(help="Role grants (member × role × area).", no_args_is_help=True)
 roster_app = typer.Typer(help="Roster CSV import and export.", no_args_is_help=True)
 
-BY_OPTION = typer.Option(None, "--by", help="Act as this MEMBER (id, tg:<id> or phone); default: the hub")
 MEMBER_ARG = typer.Argument(..., help="Member id, tg:<Telegram user id>, or phone number")
 ROLE_OPTION = typer.Option(..., "--role", help="reporter, moderator, coordinator or admin")
 AREA_OPTION = typer.Option(..., "--area", help="Area code: TH, 2/4/6-digit official code or 8-digit village")
 LIST_COLUMNS = ("id", "name", "phone", "telegram_user_id", "language", "status", "grants")
-
-
-def actor_for(session: Session, by: str | None) -> Actor:
-    """The actor a command runs as: the hub (system) or the member named by ``--by``."""
-    if by is None:
-        return system_actor()
-    return load_actor(session, find_member(session, by).id)
 
 
 def _table_row(data: dict[str, Any]) -> dict[str, Any]:

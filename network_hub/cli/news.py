@@ -17,12 +17,11 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from network_hub.cli.common import JSON_OPTION, emit, get_hub
+from network_hub.cli.common import JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
 from network_hub.newsroom import moderation, pdpa, queries
 from network_hub.newsroom.photos import PhotoInput
 from network_hub.newsroom.submission import submit_item
-from network_hub.permissions import Actor, load_actor, system_actor
 from network_hub.roster.lookup import find_member
 from network_hub.timeparse import parse_local_time
 
@@ -42,10 +41,6 @@ REASON_OPTION = typer.Option(..., "--reason", help="Why (1-500 characters); the 
 VERSION_OPTION = typer.Option(None, "--expected-version",
                               help="Refuse if the item changed since you saw this version")
 AT_OPTION_HELP = "Publish at this Asia/Bangkok time, YYYY-MM-DD HH:MM (Christian Era year)"
-
-
-def _actor(session: Session, ref: str) -> Actor:
-    return load_actor(session, find_member(session, ref).id)
 
 
 def _item_id(session: Session, ref: str) -> int:
@@ -118,7 +113,7 @@ def submit(
                            consent_given=consent_given)
     with hub.transaction() as session:
         author_id = find_member(session, author).id
-        actor = _actor(session, by) if by is not None else system_actor()
+        actor = actor_for(session, by)
         item = submit_item(session, actor=actor, author_id=author_id, village_code=village, category=category,
                            body=body, title=title, photos=photos, consent=consent, now=now,
                            media_dir=hub.settings.resolved_media_dir, via="cli")
@@ -137,7 +132,7 @@ def list_(
     """List news items, newest first."""
     hub = get_hub()
     with hub.transaction() as session:
-        actor = _actor(session, by) if by is not None else None
+        actor = actor_for(session, by) if by is not None else None
         rows = [queries.item_to_dict(i)
                 for i in queries.list_items(session, actor=actor, status=status, area=area, limit=limit)]
     emit(rows, as_json, ITEM_COLUMNS)
@@ -148,7 +143,7 @@ def queue(by: str = BY_REQUIRED, as_json: bool = JSON_OPTION) -> None:
     """Submitted items this MEMBER may moderate, oldest first."""
     hub = get_hub()
     with hub.transaction() as session:
-        rows = [queries.item_to_dict(i) for i in queries.pending_queue(session, _actor(session, by))]
+        rows = [queries.item_to_dict(i) for i in queries.pending_queue(session, actor_for(session, by))]
     emit(rows, as_json, ITEM_COLUMNS)
 
 
@@ -187,7 +182,7 @@ def _transition(item: str, by: str, as_json: bool, run: Any) -> None:
     now = hub.clock.now()
     with hub.transaction() as session:
         item_id = _item_id(session, item)
-        result = run(session, item_id, _actor(session, by), now)
+        result = run(session, item_id, actor_for(session, by), now)
         row = queries.get_item(session, item_id)
         data = queries.item_to_dict(row)
         if isinstance(result, list):  # approval: the deliveries it wrote

@@ -7,8 +7,7 @@ import asyncio
 import typer
 
 from network_hub import outlets as service
-from network_hub.cli.common import JSON_OPTION, emit, get_hub
-from network_hub.cli.members import BY_OPTION, actor_for
+from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
 from publishers.base import CheckResult, PublishError
 from publishers.registry import Publishers, target_for
