@@ -2,7 +2,8 @@
 
 - the lease sweep: claimed past its lease → pending; sending past its lease → unknown;
 - the missed-post sweep: scheduled items whose time came (e.g. during downtime) are marked
-  approved, and overdue work is logged, so nothing waits silently.
+  approved, deliveries of withdrawn items still waiting are cancelled, and overdue work is
+  logged, so nothing waits silently.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def sweep_missed_posts(session: Session, now: datetime) -> int:
                      before={"status": "scheduled"}, after={"status": "approved"},
                      reason=f"scheduled time reached ({int(late.total_seconds())} s late)" if late > OVERDUE
                      else None)
+    # A send that failed while its item was being withdrawn waits in retry_wait; nothing will ever
+    # claim it (the item is not postable), so settle it visibly instead of leaving it waiting.
+    session.execute(
+        update(Delivery)
+        .where(Delivery.state.in_((DeliveryState.PENDING, DeliveryState.RETRY_WAIT)),
+               Delivery.item_id.in_(select(NewsItem.id).where(NewsItem.status == ItemStatus.WITHDRAWN)))
+        .values(state=DeliveryState.CANCELLED, last_error="not sent: the item was withdrawn", updated_at=now)
+    )
     overdue = session.scalar(
         select(func.count()).select_from(Delivery).where(
             Delivery.state.in_((DeliveryState.PENDING, DeliveryState.RETRY_WAIT)), Delivery.due_at < now - OVERDUE)

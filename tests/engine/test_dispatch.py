@@ -281,3 +281,20 @@ async def test_scheduled_delivery_waits_for_its_time(hub, net, pubs) -> None:
     hub.clock.set(later)
     assert (await make_dispatcher(hub, pubs).run_once()).sent == 1
     assert item_status(hub, item.id) == "published"
+
+
+async def test_a_retry_of_a_withdrawn_item_is_cancelled_by_the_sweep(hub, net, pubs) -> None:
+    from jobs.sweeps import sweep_missed_posts
+
+    with hub.transaction() as s:
+        item = add_approved_item(s, hub.clock.now(), net.reporter.id, [add_outlet(s, hub.clock.now())])
+    pubs.get("sandbox").fail_next(err(ErrorClass.RETRYABLE, "HTTP 503"))
+    await make_dispatcher(hub, pubs).run_once()
+    with hub.transaction() as s:
+        s.get(NewsItem, item.id).status = "withdrawn"
+    hub.clock.advance(hours=2)
+    with hub.transaction() as s:
+        sweep_missed_posts(s, hub.clock.now())
+    [d] = deliveries(hub)
+    assert d.state == "cancelled" and "withdrawn" in d.last_error
+    assert pubs.get("sandbox").all_posts() == []
