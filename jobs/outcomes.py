@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from network_hub.outbox import transitions
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 200
 GATHER_S = 0.003
+# Backoff between outcome-write attempts after a lost connection (about 6 s in all, well inside
+# a lease, so the lease sweep does not call the delivery `unknown` meanwhile).
+RETRY_DELAYS_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 
 
 @dataclass
@@ -55,7 +59,7 @@ class OutcomeWriter:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                states = await self._run_db(lambda s, batch=batch: self._apply(s, [o for o, _ in batch]))
+                states = await self._write(batch)
             except Exception as exc:
                 # The transaction rolled back: nothing of this batch was written. The deliveries stay
                 # `sending`; the lease sweep turns them `unknown` — never resent blindly.
@@ -67,6 +71,22 @@ class OutcomeWriter:
             for (_, future), state in zip(batch, states, strict=True):
                 if not future.done():
                     future.set_result(state)
+
+    async def _write(self, batch: list[tuple[Outcome, asyncio.Future[str | None]]]) -> list[str | None]:
+        """Write a batch, again after a lost database connection: the platform has answered, so
+        giving up here would turn a known result into an `unknown` for a person to settle. Each
+        write is fenced, so a retry after a commit whose answer was lost changes nothing."""
+        for attempt in range(len(RETRY_DELAYS_S) + 1):
+            try:
+                return await self._run_db(lambda s: self._apply(s, [o for o, _ in batch]))
+            except DBAPIError as exc:
+                if attempt == len(RETRY_DELAYS_S) or not _transient(exc):
+                    raise
+                log.warning("database connection lost while recording %d send outcomes (%s); "
+                            "retrying the outcome write in %.1fs", len(batch), type(exc.orig).__name__,
+                            RETRY_DELAYS_S[attempt])
+                await asyncio.sleep(RETRY_DELAYS_S[attempt])
+        raise AssertionError("unreachable")
 
     def _apply(self, session: Session, outcomes: list[Outcome]) -> list[str | None]:
         sent = [o for o in outcomes if o.result is not None]
@@ -86,3 +106,8 @@ class OutcomeWriter:
         roll_up_items(session, {o.job.item_id for o in sent if o.job.delivery_id in sent_ok},
                       max(o.at for o in outcomes))
         return states
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """A dropped or terminated connection, or SQLite's busy lock: the same write can succeed again."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)

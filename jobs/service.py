@@ -14,8 +14,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from jobs import health, heartbeat, reconcile, sweeps
 from jobs.dispatch import Dispatcher, PublisherSource, process_identity
@@ -161,12 +164,33 @@ class Service:
         self.dispatcher.wake()
 
     def _beat(self) -> None:
-        with self.hub.transaction() as s:
-            heartbeat.beat(s, self.process_id, self.roles, self.hub.clock.now())
+        def beat() -> None:
+            with self.hub.transaction() as s:
+                heartbeat.beat(s, self.process_id, self.roles, self.hub.clock.now())
+
+        _retry_on_lost_connection(beat)
 
     def _stopped(self) -> None:
-        with self.hub.transaction() as s:
-            heartbeat.stopped(s, self.process_id, self.hub.clock.now())
+        def stopped() -> None:
+            with self.hub.transaction() as s:
+                heartbeat.stopped(s, self.process_id, self.hub.clock.now())
+
+        _retry_on_lost_connection(stopped)
+
+
+def _retry_on_lost_connection(fn: Callable[[], None], delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0)) -> None:
+    """Start-up and shutdown writes survive a database connection dropped at that moment (a
+    restarted or failed-over server, an administrator's pg_terminate_backend); a process that
+    died there would leave its work to the lease sweep for no reason."""
+    for delay in (*delays, None):
+        try:
+            fn()
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if delay is None:
+                raise
+            log.warning("database connection lost (%s); trying again in %.1fs", type(exc.orig).__name__, delay)
+            time.sleep(delay)
 
 
 def run_service(hub: Hub, *, with_bot: bool = True, with_web: bool = True,
