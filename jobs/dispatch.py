@@ -118,7 +118,11 @@ class Dispatcher:
         return report
 
     async def _pipeline(self, report: PassReport) -> None:
-        in_flight: set[asyncio.Task[None]] = set()
+        # A slot of ``concurrency`` is a publisher call in progress. It is freed when the platform
+        # answers, not when the outcome is durable: outcomes are group-committed in the background
+        # (each still durable before the pass ends), so the next send never waits for a commit.
+        in_flight: set[asyncio.Task[Outcome]] = set()
+        recording: set[asyncio.Task[None]] = set()
         claim_more = True
         # Claim in batches, not one slot at a time: each claim is a transaction, and half-full
         # batches keep the database work per delivery small while the pipeline stays busy.
@@ -128,15 +132,33 @@ class Dispatcher:
             if claim_more and (room >= refill_at or not in_flight) and not self._stopping:
                 jobs = await self._claim_and_start(min(room, self.batch), report)
                 for job in jobs:
-                    task = asyncio.create_task(self._deliver(job, report))
-                    in_flight.add(task)
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
+                    in_flight.add(self._track(asyncio.create_task(self._send(job))))
                 claim_more = bool(jobs) or bool(in_flight)
             if not in_flight:
-                return
-            _done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                break
+            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            failures = []
+            for task in done:
+                if task.cancelled():
+                    continue
+                outcome = task.result()
+                if outcome.error is None:
+                    recording.add(self._track(asyncio.create_task(self._record(outcome, report))))
+                else:
+                    failures.append(outcome)
+            # A failure may block or pause the outlet (429, a revoked token): that must be durable
+            # before the next claim, or the claim would pick the same outlet again.
+            for outcome in failures:
+                await self._record(outcome, report)
             claim_more = True
+        if recording:
+            await asyncio.gather(*recording, return_exceptions=True)
+
+    def _track(self, task: asyncio.Task[T]) -> asyncio.Task[T]:
+        """Remember a task so ``stop()`` can wait for it."""
+        self._in_flight.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._in_flight.discard)  # type: ignore[arg-type]
+        return task
 
     async def _claim_and_start(self, limit: int, report: PassReport) -> list[SendJob]:
         """Two short transactions: lease a batch, then mark it ``sending`` just before the calls."""
@@ -160,35 +182,39 @@ class Dispatcher:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
-    async def _deliver(self, job: SendJob, report: PassReport) -> None:
+    async def _send(self, job: SendJob) -> Outcome:
+        """The publisher call; never raises (a failure becomes the outcome's classified error)."""
         try:
             publisher = self.publishers.get(job.platform)
             target = target_from_job(job)
             post = post_from_job(job)
             result = await asyncio.wait_for(publisher.publish(post, target), timeout=self.send_timeout)
         except PublishError as exc:
-            await self._record_failure(job, exc, report)
-            return
+            return self._failure(job, exc)
         except TimeoutError:
-            await self._record_failure(job, PublishError(
-                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"), report)
-            return
+            return self._failure(job, PublishError(
+                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"))
         except Exception as exc:  # a bug after the request may have gone out: never retry blindly
             log.exception("delivery %s: unexpected error from the %s publisher", job.delivery_id, job.platform)
-            await self._record_failure(job, PublishError(
-                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"), report)
-            return
+            return self._failure(job, PublishError(
+                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"))
         crashpoints.reached("after_platform_accepted")
-        state = await self.outcomes.record(Outcome(job, self.hub.clock.now(), result=result))
+        return Outcome(job, self.hub.clock.now(), result=result)
+
+    def _failure(self, job: SendJob, exc: PublishError) -> Outcome:
+        log.warning("delivery %s to outlet %s (%s): %s", job.delivery_id, job.outlet_id, job.platform, exc)
+        return Outcome(job, self.hub.clock.now(), error=exc)
+
+    async def _record(self, outcome: Outcome, report: PassReport) -> None:
+        try:
+            state = await self.outcomes.record(outcome)
+        except Exception:  # already logged by the writer; the lease sweep makes it `unknown`
+            report.count("not_recorded")
+            return
         report.count(state or "lease_lost")
         if state == "sent":
             report.sent += 1
             crashpoints.reached("after_sent")
-
-    async def _record_failure(self, job: SendJob, exc: PublishError, report: PassReport) -> None:
-        log.warning("delivery %s to outlet %s (%s): %s", job.delivery_id, job.outlet_id, job.platform, exc)
-        state = await self.outcomes.record(Outcome(job, self.hub.clock.now(), error=exc))
-        report.count(state or "lease_lost")
 
     # -- corrections and withdrawals ----------------------------------------------------------
     async def _followups(self, report: PassReport) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from network_hub import audit
-from network_hub.db.models import Delivery, NewsItem, Outlet
+from network_hub.db.models import Delivery, Member, NewsItem, Outlet
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox.routing_people import moderators_of_village
 from network_hub.states import DeliveryState, ItemStatus
@@ -90,7 +90,11 @@ def _target_status(counts: dict[str, int]) -> str | None:
 
 
 def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[int, str]:
-    """``roll_up_item`` for a batch: one counting query, work only for items whose status changes."""
+    """``roll_up_item`` for a batch: one counting query, work only for items whose status changes.
+
+    Items becoming ``published`` (the dispatcher's common case) are rolled up together — one query
+    each for the items, their links and their authors — with exactly ``roll_up_item``'s effects;
+    the rare partial or failed outcomes go through ``roll_up_item`` one by one."""
     if not item_ids:
         return {}
     counts: dict[int, dict[str, int]] = {i: {} for i in item_ids}
@@ -100,11 +104,52 @@ def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[i
     ).all():
         counts[item_id][state] = n
     statuses = dict(session.execute(select(NewsItem.id, NewsItem.status).where(NewsItem.id.in_(item_ids))).all())
-    changed = {}
+    changed: dict[int, str] = {}
+    published: list[int] = []
     for item_id in sorted(item_ids):
         target = _target_status(counts[item_id])
-        if target is not None and statuses.get(item_id) in ROLLABLE and statuses[item_id] != target:
-            new = roll_up_item(session, item_id, now)
-            if new:
-                changed[item_id] = new
+        if target is None or statuses.get(item_id) not in ROLLABLE or statuses[item_id] == target:
+            continue
+        if target == ItemStatus.PUBLISHED:
+            published.append(item_id)
+            continue
+        new = roll_up_item(session, item_id, now)
+        if new:
+            changed[item_id] = new
+    if published:
+        changed.update(_publish_items(session, published, now))
+    return changed
+
+
+def _publish_items(session: Session, item_ids: list[int], now: datetime) -> dict[int, str]:
+    """Every delivery of these items is sent (or cancelled): mark them published, audit, tell authors."""
+    items = list(session.scalars(
+        select(NewsItem).where(NewsItem.id.in_(item_ids)).order_by(NewsItem.id)
+        .execution_options(populate_existing=True)))
+    links: dict[int, list[dict[str, str | None]]] = {i: [] for i in item_ids}
+    for item_id, name, platform, permalink in session.execute(
+        select(Delivery.item_id, Outlet.name, Outlet.platform, Delivery.permalink)
+        .join(Outlet, Outlet.id == Delivery.outlet_id)
+        .where(Delivery.item_id.in_(item_ids), Delivery.state == DeliveryState.SENT)
+        .order_by(Delivery.id)
+    ).all():
+        links[item_id].append({"outlet": name, "platform": platform, "permalink": permalink})
+    # Load the authors once, so enqueue's per-member lookups hit the session's identity map.
+    list(session.scalars(select(Member).where(Member.id.in_({i.author_id for i in items}))))
+    changed: dict[int, str] = {}
+    for item in items:
+        if item.status not in ROLLABLE or item.status == ItemStatus.PUBLISHED:
+            continue
+        before = item.status
+        item.status = ItemStatus.PUBLISHED
+        item.version += 1
+        item.updated_at = now
+        if item.published_at is None:
+            item.published_at = now
+        audit.record(session, at=now, action=f"item.{ItemStatus.PUBLISHED}", object_type="news_item",
+                     object_id=item.id, before={"status": before}, after={"status": ItemStatus.PUBLISHED})
+        payload = {"receipt_no": item.receipt_no, "title": item.title, "links": links[item.id], "failed": 0}
+        enqueue(session, member_id=item.author_id, kind=NotificationKind.ITEM_PUBLISHED, now=now, item_id=item.id,
+                payload=payload)
+        changed[item.id] = ItemStatus.PUBLISHED
     return changed
