@@ -127,10 +127,18 @@ class Dispatcher:
         # Claim in batches, not one slot at a time: each claim is a transaction, and half-full
         # batches keep the database work per delivery small while the pipeline stays busy.
         refill_at = max(1, min(self.batch, self.concurrency) // 2)
+        claiming_failed = False
         while True:
             room = self.concurrency - len(in_flight)
-            if claim_more and (room >= refill_at or not in_flight) and not self._stopping:
-                jobs = await self._claim_and_start(min(room, self.batch), report)
+            if claim_more and (room >= refill_at or not in_flight) and not self._stopping and not claiming_failed:
+                try:
+                    jobs = await self._claim_and_start(min(room, self.batch), report)
+                except Exception:
+                    # A lost database connection, say. The sends already in flight still have their
+                    # outcomes recorded below (leaving them would turn known results into `unknown`);
+                    # claiming resumes at the next pass.
+                    log.exception("claiming failed; finishing the %d send(s) in flight", len(in_flight))
+                    claiming_failed, jobs = True, []
                 for job in jobs:
                     in_flight.add(self._track(asyncio.create_task(self._send(job))))
                 claim_more = bool(jobs) or bool(in_flight)
@@ -149,7 +157,7 @@ class Dispatcher:
             # A failure may block or pause the outlet (429, a revoked token): that must be durable
             # before the next claim, or the claim would pick the same outlet again.
             for outcome in failures:
-                await self._record(outcome, report)
+                await self._track(asyncio.create_task(self._record(outcome, report)))
             claim_more = True
         if recording:
             await asyncio.gather(*recording, return_exceptions=True)
@@ -297,11 +305,16 @@ class Dispatcher:
         """Stop claiming; let in-flight sends finish within ``deadline``; hand back unstarted claims."""
         self._stopping = True
         self.wake()
-        pending = [t for t in self._in_flight if not t.done()]
-        if pending:
-            _done, still = await asyncio.wait(pending, timeout=deadline)
-            for task in still:
-                task.cancel()  # its lease expires; the sweep marks it unknown (it may have posted)
+        # A send that finishes starts the recording of its outcome: wait for those too, or the
+        # executor would be shut down under them and known results would become `unknown`.
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while (pending := [t for t in self._in_flight if not t.done()]) and loop.time() < end:
+            await asyncio.wait(pending, timeout=end - loop.time())
+            for _ in range(3):
+                await asyncio.sleep(0)  # let the pipeline start the recordings of what just finished
+        for task in [t for t in self._in_flight if not t.done()]:
+            task.cancel()  # its lease expires; the sweep marks it unknown (it may have posted)
         now = self.hub.clock.now()
         released = await self._db(lambda s: queries.release_owned(s, self.owner, now))
         if released:
