@@ -30,15 +30,21 @@ def sweep_leases(session: Session, now: datetime) -> tuple[int, int]:
     if released or unknown:
         log.warning("lease sweep: %d claim(s) released, %d in-flight send(s) marked unknown",
                     len(released), len(unknown))
-    for delivery_id in unknown:
-        delivery = session.get(Delivery, delivery_id)
-        item = session.get(NewsItem, delivery.item_id) if delivery else None
-        if item is None:
-            continue
-        for member_id in moderators_of_village(session, item.village_code):
+    # One query for the items and one per village for its moderators: after a crash there can be
+    # hundreds of unknowns, and this transaction must stay short enough to commit on a flaky link.
+    rows = session.execute(
+        select(Delivery.id, NewsItem.id, NewsItem.village_code, NewsItem.receipt_no)
+        .join(NewsItem, NewsItem.id == Delivery.item_id)
+        .where(Delivery.id.in_(unknown))
+    ).all() if unknown else []
+    moderators: dict[str, list[int]] = {}
+    for delivery_id, item_id, village_code, receipt_no in rows:
+        if village_code not in moderators:
+            moderators[village_code] = moderators_of_village(session, village_code)
+        for member_id in moderators[village_code]:
             enqueue(session, member_id=member_id, kind=NotificationKind.DELIVERY_NEEDS_PERSON, now=now,
-                    item_id=item.id, payload={"state": "unknown", "delivery_id": delivery_id,
-                                              "receipt_no": item.receipt_no,
+                    item_id=item_id, payload={"state": "unknown", "delivery_id": delivery_id,
+                                              "receipt_no": receipt_no,
                                               "error": "the hub stopped while sending"})
     return len(released), len(unknown)
 
