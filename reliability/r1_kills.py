@@ -1,0 +1,184 @@
+"""R1: SIGKILL real ``network-hub run`` workers at random moments of dispatch, over and over, on
+Telegram channels and Facebook pages (the loopback fakes), restarting a worker after every kill.
+
+The surviving and restarted workers run the production jobs on their own: the lease sweep turns
+a dead worker's claims back to ``pending`` and its in-flight sends to ``unknown`` (telling the
+moderators), Facebook reconciliation settles Facebook unknowns. At the end the harness does what
+people do: Facebook unknowns are reconciled (the same ``reconcile_unknown`` job, run with the
+two-minute grace already over), a moderator looks at each Telegram channel and answers "posted"
+or "not posted" for each Telegram unknown, and a last worker sends what is left. Then the audit:
+every delivery sent exactly once on its outlet, none twice, every ``unknown`` was surfaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from jobs.reconcile import GRACE, reconcile_unknown
+from network_hub.db.models import Delivery
+from platform_fakes.facebook import FakeFacebook
+from platform_fakes.telegram import FakeTelegram
+from publishers.registry import Publishers
+from reliability.common import (
+    Audit,
+    ShiftedClock,
+    Worker,
+    add_items,
+    add_outlets,
+    audit,
+    count_states,
+    fresh_database,
+    make_hub,
+    posts_on_fakes,
+    resolve_telegram_unknowns,
+    seed_people,
+    settings_for,
+    start_worker,
+    wait_until_running,
+    worker_env,
+)
+
+PREFIX = "R1"
+UNSETTLED = ("pending", "retry_wait", "claimed", "sending")
+
+
+@dataclass
+class R1Result:
+    backend: str
+    kills: int = 0
+    workers: int = 0
+    outlets: str = ""
+    deliveries: int = 0
+    seconds: float = 0.0
+    kill_moments: dict[str, int] = field(default_factory=dict)  # what the killed worker held
+    delay_range_s: tuple[float, float] = (0.0, 0.0)
+    states_after_kills: dict[str, int] = field(default_factory=dict)
+    before_resolution: Audit | None = None
+    fb_reconciled: dict[str, int] = field(default_factory=dict)
+    tg_answered_posted: int = 0
+    tg_answered_not_posted: int = 0
+    final: Audit | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (self.before_resolution is not None and self.final is not None
+                and self.before_resolution.duplicated == 0 and self.before_resolution.lost == 0
+                and self.before_resolution.unknown_not_surfaced == 0
+                and self.before_resolution.sent_without_exactly_one_post == 0
+                and self.final.ok and self.final.states == {"sent": self.deliveries})
+
+
+def _held_by(hub: object, pid: int) -> dict[str, int]:
+    with hub.transaction() as s:  # type: ignore[attr-defined]
+        return dict(s.execute(select(Delivery.state, func.count())
+                              .where(Delivery.lease_owner.like(f"%:{pid}:%"),
+                                     Delivery.state.in_(("claimed", "sending")))
+                              .group_by(Delivery.state)).all())
+
+
+def _wait_settled(hub: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = count_states(hub)  # type: ignore[arg-type]
+        if not any(states.get(s) for s in UNSETTLED):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int = 200, workers: int = 2,
+           tg_channels: int = 3, fb_pages: int = 2, initial_items: int = 120, items_per_kill: int = 2,
+           delay: tuple[float, float] = (0.0, 1.2), latency_s: float = 0.03, seed: int = 1) -> R1Result:
+    rng = random.Random(seed)
+    result = R1Result(backend=backend, workers=workers, delay_range_s=delay,
+                      outlets=f"{tg_channels} Telegram channels + {fb_pages} Facebook pages")
+    started = time.monotonic()
+    with FakeTelegram() as tg, FakeFacebook() as fb, fresh_database(backend, workdir, pg_url) as db:
+        chats = [-1001000000000 - n for n in range(tg_channels)]
+        pages = [f"1048576{n:05d}" for n in range(fb_pages)]
+        for chat in chats:
+            tg.add_channel(chat)
+        token_vars = {}
+        for page in pages:
+            fb.add_page(page)
+            var = f"HUB_R1_PAGE_TOKEN_{page}"
+            token_vars[var] = fb.issue_token(page)
+            os.environ[var] = token_vars[var]  # the harness's own reconciliation reads it too
+        tg.latency(latency_s)  # a send takes a moment: kills land while calls are in flight
+        fb.latency(latency_s)
+        settings = settings_for(db, workdir, tg, fb)
+        hub = make_hub(db, settings)
+        people = seed_people(hub)
+        outlet_ids = add_outlets(hub, chats, [(p, f"HUB_R1_PAGE_TOKEN_{p}") for p in pages])
+        add_items(hub, people.reporter.id, outlet_ids, initial_items, PREFIX)
+        next_item = initial_items
+        env = worker_env(settings, **token_vars, HUB_DISPATCH_INTERVAL_S="0.5", HUB_TELEGRAM_BOT_PER_SECOND="0",
+                         HUB_DISPATCH_CONCURRENCY="4", HUB_DISPATCH_BATCH="4")
+        logs = workdir / f"r1-{backend}"
+        spawned = 0
+
+        def spawn() -> Worker:
+            nonlocal spawned
+            spawned += 1
+            return start_worker(env, logs / f"worker-{spawned:03d}.log")
+
+        pool = [spawn() for _ in range(workers)]
+        moments: Counter[str] = Counter()
+        try:
+            for _ in range(kills):
+                victim_index = rng.randrange(len(pool))
+                victim = pool[victim_index]
+                wait_until_running(victim)
+                time.sleep(rng.uniform(*delay))
+                victim.kill()
+                held = _held_by(hub, victim.pid)
+                moments["sending" if held.get("sending") else "claimed" if held.get("claimed") else "idle"] += 1
+                result.kills += 1
+                pool[victim_index] = spawn()
+                add_items(hub, people.reporter.id, outlet_ids, items_per_kill, PREFIX, start=next_item)
+                next_item += items_per_kill
+            # The survivors finish the backlog; dead workers' leases end and the sweep takes them.
+            for w in pool:
+                wait_until_running(w)
+            _wait_settled(hub, timeout=180)
+        finally:
+            for w in pool:
+                w.terminate()
+        result.kill_moments = dict(moments)
+        result.deliveries = next_item * len(outlet_ids)
+        result.states_after_kills = count_states(hub)
+        result.before_resolution = audit(hub, posts_on_fakes(tg, fb, chats, pages, PREFIX))
+
+        # People settle what the engine could not: Facebook by reconciliation, Telegram by a moderator.
+        later = make_hub(db, settings, ShiftedClock(GRACE + timedelta(seconds=5)))
+        publishers = Publishers(settings)
+
+        async def reconcile_all() -> dict[str, int]:
+            try:
+                return await reconcile_unknown(later, publishers)
+            finally:
+                await publishers.aclose()
+
+        result.fb_reconciled = asyncio.run(reconcile_all())
+        result.tg_answered_posted, result.tg_answered_not_posted = resolve_telegram_unknowns(
+            hub, tg, people.moderator.id, PREFIX)
+        if any(count_states(hub).get(s) for s in UNSETTLED):
+            last = start_worker(env, logs / "worker-final.log")
+            try:
+                wait_until_running(last)
+                _wait_settled(hub, timeout=120)
+            finally:
+                last.terminate()
+        result.final = audit(hub, posts_on_fakes(tg, fb, chats, pages, PREFIX))
+        hub.engine.dispose()
+    result.seconds = time.monotonic() - started
+    return result
