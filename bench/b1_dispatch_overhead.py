@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--deliveries", type=int, default=5000, help="deliveries per arm (half Telegram, half Facebook)")
+    parser.add_argument("--deliveries", type=int, default=5000, help="deliveries per arm (half each platform)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8, help="the default HUB_DISPATCH_CONCURRENCY")
     parser.add_argument("--batch", type=int, default=20, help="the default HUB_DISPATCH_BATCH")

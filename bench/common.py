@@ -343,3 +343,24 @@ def rss_peak_kib(pid: int) -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_times() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [float(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_fraction(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """Share of all cores' time that was busy between two ``cpu_times()`` readings."""
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 3) if total else float("nan")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a live process has used."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (float(fields[11]) + float(fields[12])) / os.sysconf("SC_CLK_TCK")

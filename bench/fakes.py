@@ -19,6 +19,7 @@ added next to the platform's own routes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import time
@@ -108,7 +109,7 @@ class BenchTelegram(FakeTelegram):
                     if message.media_group_id is not None:
                         groups.add(message.media_group_id)
                 text = message.text or message.caption or ""
-                receipts.update(MARKER_RE.findall(text))
+                receipts.update(f"{chat_id}:{r}" for r in MARKER_RE.findall(text))
         return web.json_response(_summary(posts, sum(per_chat.values()), per_chat, receipts, times,
                                           self.counters))
 
@@ -158,7 +159,7 @@ class BenchFacebook(FakeFacebook):
             posts = self.posts(page_id)
             per_page[page_id] = len(posts)
             for post in posts:
-                receipts.update(MARKER_RE.findall(getattr(post, "message", "") or ""))
+                receipts.update(f"{page_id}:{r}" for r in MARKER_RE.findall(getattr(post, "message", "") or ""))
                 created = getattr(post, "created_at", None)
                 if isinstance(created, (int, float)):
                     times.append(float(created))
@@ -208,10 +209,8 @@ def main() -> None:
         tmp.replace(args.ready_file)
         await asyncio.Event().wait()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -72,9 +72,11 @@ def load(hub: Hub, now: datetime, shape: NationalShape, password_hash: str) -> N
     roles: list[tuple[str, str]] = [("moderator", t) for t in tambons] + [("coordinator", d) for d in districts]
     reporters = shape.members - len(roles)
     roles += [("reporter", villages[n % len(villages)]) for n in range(reporters)]
-    member_rows = ({"id": n + 1, "name": f"สมาชิก {n + 1}", "phone": f"08{n + 1:08d}", "telegram_user_id": 7_000_000 + n,
-                    "language": "th", "status": "active", "password_hash": password_hash if n < len(tambons) + len(districts)
-                    else None, "created_at": now, "updated_at": now} for n in range(len(roles)))
+    staff = len(tambons) + len(districts)  # moderators and coordinators may sign in to the dashboard
+    member_rows = ({"id": n + 1, "name": f"สมาชิก {n + 1}", "phone": f"08{n + 1:08d}",
+                    "telegram_user_id": 7_000_000 + n, "language": "th", "status": "active",
+                    "password_hash": password_hash if n < staff else None, "created_at": now, "updated_at": now}
+                   for n in range(len(roles)))
     _bulk(engine, Member.__table__, member_rows)
     _bulk(engine, RoleGrant.__table__, ({"id": n + 1, "member_id": n + 1, "role": role, "area_code": area,
                                          "created_at": now} for n, (role, area) in enumerate(roles)))
