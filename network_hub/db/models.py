@@ -106,7 +106,12 @@ class Invite(Base):
 
 class NewsItem(Base):
     __tablename__ = "news_items"
-    __table_args__ = (Index("ix_news_items_status_village", "status", "village_code"),)
+    __table_args__ = (
+        Index("ix_news_items_status_village", "status", "village_code"),
+        # Covers "last news per village" (the quiet-village reminder rule) without reading the
+        # table: 1,000,000 items took 7-23 s by the village_code index alone (bench B4).
+        Index("ix_news_items_village_submitted", "village_code", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     receipt_no: Mapped[str] = mapped_column(String(32), unique=True)
