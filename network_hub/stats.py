@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from network_hub.areas import validate_code, village_label
@@ -60,7 +60,13 @@ class VillageStats:
 
 
 def _in_area(column: Any, area_code: str) -> ColumnElement[bool]:
-    return true() if area_code == ROOT_AREA else column.startswith(area_code, autoescape=True)
+    """Codes under ``area_code`` as a range, not ``LIKE 'x%' ESCAPE``: SQLite cannot use an index
+    for that LIKE, which made a district's statistics scan all news items (bench B4). Codes are
+    digits (``validate_code``), so the character after the last digit bounds the range."""
+    if area_code == ROOT_AREA:
+        return true()
+    upper = area_code[:-1] + chr(ord(area_code[-1]) + 1)
+    return and_(column >= area_code, column < upper)
 
 
 def _seconds_between(session: Session, later: Any, earlier: Any) -> Any:
