@@ -157,6 +157,7 @@ def main() -> None:
         hub = Hub.from_settings(settings)
         started = time.perf_counter()
         if args.reuse:
+            national_data.add_missing_indexes(hub.engine)  # indexes added to the models since the load
             shape = national_data.describe(hub, shape)
         else:
             shape = national_data.load(hub, datetime.now(UTC), shape, password_hash)

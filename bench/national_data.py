@@ -187,6 +187,17 @@ def describe(hub: Hub, shape: NationalShape) -> NationalShape:
     return shape
 
 
+def add_missing_indexes(engine: Engine) -> None:
+    """Create the models' indexes a previously loaded database lacks, then refresh statistics."""
+    from network_hub.db.models import Base
+
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
     for row in rows:
