@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:20:55.938162
+Create Date: 2026-11-24 01:32:23.151688
 """
 from alembic import op
 from sqlalchemy import Text
@@ -140,6 +140,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_news_items_status'), ['status'], unique=False)
         batch_op.create_index('ix_news_items_status_village', ['status', 'village_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_news_items_village_code'), ['village_code'], unique=False)
+        batch_op.create_index('ix_news_items_village_submitted', ['village_code', 'submitted_at'], unique=False)
 
     op.create_table('outlets',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -334,6 +335,7 @@ def downgrade() -> None:
 
     op.drop_table('outlets')
     with op.batch_alter_table('news_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_news_items_village_submitted')
         batch_op.drop_index(batch_op.f('ix_news_items_village_code'))
         batch_op.drop_index('ix_news_items_status_village')
         batch_op.drop_index(batch_op.f('ix_news_items_status'))
