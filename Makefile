@@ -29,6 +29,12 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# R1-R5 on SQLite and (with HUB_TEST_DATABASE_URL or RELIABILITY_ARGS="--pg URL") PostgreSQL;
+# rewrites docs/RELIABILITY.md. RELIABILITY_ARGS="--quick" for smaller counts.
+RELIABILITY_ARGS ?=
+reliability: $(STAMP)
+	$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

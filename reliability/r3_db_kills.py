@@ -50,6 +50,7 @@ class R3Result:
     db_errors_logged: int = 0
     outcome_write_retries: int = 0
     finished: bool = False
+    died: str = ""  # the log tail of a worker that exited on its own (a bug)
 
     @property
     def ok(self) -> bool:
@@ -118,8 +119,10 @@ def run_r3(pg_url: str, workdir: Path, *, workers: int = 4, channels: int = 10, 
                 if states.get("sent", 0) == result.deliveries:
                     result.finished = True
                     break
-                if any(w.proc.poll() is not None for w in procs):
-                    break  # a worker died: a real bug, reported below
+                dead = [w for w in procs if w.proc.poll() is not None]
+                if dead:  # a worker died: a real bug, reported with its log
+                    result.died = f"exit {dead[0].proc.returncode}: " + dead[0].log.read_text(errors="replace")[-3000:]
+                    break
                 time.sleep(1.0)
         finally:
             killer.stop()
