@@ -148,8 +148,14 @@ SECTIONS = {
            "Real `network-hub run --no-bot --no-web` workers dispatch to Telegram channels and Facebook "
            "pages on the loopback fakes (each call answered 30 ms late, so kills land mid-call); the harness "
            "SIGKILLs a running worker after a random 0–1.2 s and starts a replacement at once, adding new "
-           "approved items after every kill. The workers' own lease sweep and Facebook reconciliation run as "
-           "in production."),
+           "approved items after every kill. During the run the workers' own jobs work as in production (the lease "
+           "sweep turns a dead worker's claims back to pending and its in-flight sends to unknown, telling the "
+           "moderators; Facebook reconciliation settles Facebook unknowns older than its 2-minute grace, which is "
+           "why few Facebook unknowns are left at the end). After the last kill the survivors stop with SIGTERM, "
+           "the lease sweep runs once with the dead workers' 10 s leases over, and one worker drains the "
+           "backlog; then the people's part (see above) and a last worker. Every SIGKILL while sending leaves "
+           "up to 4 deliveries (the batch in flight) for a moderator on Telegram — the price of never "
+           "guessing."),
     "r2": ("R2 — platform fault matrix", _r2,
            "Each fault on a fresh database, through the real publishers (python-telegram-bot, facebook-sdk) "
            "and the fakes; then what settles it, one more pass and a reconciliation."),
