@@ -112,8 +112,8 @@ def render_b4(r: dict[str, Any]) -> list[str]:
             lines.append(f"| {label} | {t['p50_ms']} ms | {t['p99_ms']} ms | {verdict(t['p99_ms'] <= 50)} (≤ 50 ms) |")
         first, second = c["plan_reminders_first_pass_s"], c["plan_reminders_second_pass_s"]
         lines += ["", "`network-hub reminders run --once` over the whole country (includes CLI start-up): "
-                  f"first pass {first} s ({c['plan_reminders_first_pass_report']}), "
-                  f"{verdict(first is not None and first <= 5)}; second pass {second} s "
+                  f"pass 1 of this run {first} s ({c['plan_reminders_first_pass_report']}), "
+                  f"{verdict(first is not None and first <= 5)}; pass 2 {second} s "
                   f"({c['plan_reminders_second_pass_report']}), {verdict(second is not None and second <= 5)} "
                   "(target ≤ 5 s).", "",
                   f"`network-hub run --no-bot` (web on) for {run['seconds']:.0f} s on this database: peak RSS "
