@@ -176,8 +176,14 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
         publishers = Publishers(settings)
 
         async def reconcile_all() -> dict[str, int]:
+            # One call settles at most 100 (production runs it every minute): call until it is done.
+            total: Counter[str] = Counter()
             try:
-                return await reconcile_unknown(hub, publishers)
+                while True:
+                    counts = await reconcile_unknown(hub, publishers)
+                    total.update(counts)
+                    if not counts["found"] and not counts["absent"]:
+                        return dict(total)
             finally:
                 await publishers.aclose()
 
