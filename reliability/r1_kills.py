@@ -172,7 +172,8 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
         # over: the unknowns' stored times are moved back by it), Telegram by a moderator.
         with hub.transaction() as s:
             for d in s.scalars(select(Delivery).where(Delivery.state == "unknown")):
-                d.updated_at -= GRACE + timedelta(seconds=5)
+                # Set, not shift: the dead workers' leases were swept with a clock 11 s ahead.
+                d.updated_at = hub.clock.now() - GRACE - timedelta(seconds=5)
         publishers = Publishers(settings)
 
         async def reconcile_all() -> dict[str, int]:
