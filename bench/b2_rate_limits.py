@@ -2,7 +2,7 @@
 
 The Telegram fake enforces about 20 messages a minute per channel and 30 a second per bot (sliding
 windows; an album of N photos counts N; over the limit it answers 429 with ``retry_after``). Three
-channels, the product's pacing for Telegram outlets (``min_interval_s`` = 3 s), one item in four an
+channels, the product's pacing for Telegram outlets (``min_interval_s`` = 3.06 s), one item in four an
 album of three photos, far more work queued than the limits allow. ``network-hub run --no-bot
 --no-web`` runs for the whole window in real time (the fake and the hub both use the wall clock).
 
@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import common
 from network_hub.hub import Hub
+from network_hub.outlets import TELEGRAM_MIN_INTERVAL_S
 from tests.factories import seed_network
 
 PER_CHAT_PER_MINUTE = 20
@@ -55,7 +56,7 @@ def main() -> None:
         now = datetime.now(UTC)
         with hub.transaction() as session:
             people = seed_network(session, now)
-            outlets = common.add_outlets(session, now, tg, None, channels=args.channels, min_interval_s=3.0)
+            outlets = common.add_outlets(session, now, tg, None, channels=args.channels, min_interval_s=TELEGRAM_MIN_INTERVAL_S)
             common.add_approved(session, now, people.reporter.id, outlets, items, prefix="R",
                                 photos_every=args.album_every, photo_files=photos, album_size=3)
         hub.close()
