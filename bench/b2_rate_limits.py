@@ -56,7 +56,8 @@ def main() -> None:
         now = datetime.now(UTC)
         with hub.transaction() as session:
             people = seed_network(session, now)
-            outlets = common.add_outlets(session, now, tg, None, channels=args.channels, min_interval_s=TELEGRAM_MIN_INTERVAL_S)
+            outlets = common.add_outlets(session, now, tg, None, channels=args.channels,
+                                         min_interval_s=TELEGRAM_MIN_INTERVAL_S)
             common.add_approved(session, now, people.reporter.id, outlets, items, prefix="R",
                                 photos_every=args.album_every, photo_files=photos, album_size=3)
         hub.close()
