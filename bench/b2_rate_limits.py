@@ -2,7 +2,7 @@
 
 The Telegram fake enforces about 20 messages a minute per channel and 30 a second per bot (sliding
 windows; an album of N photos counts N; over the limit it answers 429 with ``retry_after``). Three
-channels, the product's pacing for Telegram outlets (``min_interval_s`` = 3.06 s), one item in four an
+channels, the product's pacing for Telegram outlets (``min_interval_s`` = 3 s), one item in four an
 album of three photos, far more work queued than the limits allow. ``network-hub run --no-bot
 --no-web`` runs for the whole window in real time (the fake and the hub both use the wall clock).
 
