@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -77,7 +78,7 @@ def drop_connection(request: web.Request) -> web.Response:
     return web.Response(status=204)  # never reaches the client: the transport is gone
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """Runs an aiohttp application on 127.0.0.1 at a random (or given) port."""
 
     def __init__(self, port: int = 0) -> None:
@@ -87,9 +88,9 @@ class LoopbackServer:
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
 
-    # subclasses build the application
-    def make_app(self) -> web.Application:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def make_app(self) -> web.Application:
+        """The fake's aiohttp application (each platform builds its own routes)."""
 
     @property
     def origin(self) -> str:
