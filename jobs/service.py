@@ -127,6 +127,8 @@ class Service:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
+            # Signal handlers need the main thread on Unix (tests run the service in a thread,
+            # Windows has none): there, the caller stops the service through ``stopping``.
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stopping.set)
         self._build_components()

@@ -85,6 +85,16 @@ async def who_is(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int) -> W
     return await in_db(hub_of(context), lambda s, _now: who_in_session(s, telegram_user_id))
 
 
+async def member_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Who | None:
+    """The member behind this update; a non-member is told how to join and gets None."""
+    user = update.effective_user
+    assert user is not None
+    who = await who_is(context, user.id)
+    if who is None:
+        await reply(update, t("not_member", language_of(None, update)))
+    return who
+
+
 def language_of(who: Who | None, update: Update | None = None) -> str:
     if who is not None:
         return who.language

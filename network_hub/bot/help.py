@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import BotCommand, Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from network_hub.bot.common import language_of, reply, who_is
+from network_hub.bot.common import member_or_explain, reply
 from network_hub.bot.texts import raw, t
 from network_hub.states import Role
 
@@ -18,11 +18,8 @@ def bot_commands(language: str) -> list[BotCommand]:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    assert user is not None
-    who = await who_is(context, user.id)
+    who = await member_or_explain(update, context)
     if who is None:
-        await reply(update, t("not_member", language_of(None, update)))
         return
     text = t("help_reporter", who.language)
     if who.actor.areas_with({Role.MODERATOR.value, Role.ADMIN.value}):

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from network_hub import audit
-from network_hub.bot.common import hub_of, in_db, language_of, reply, who_is
+from network_hub.bot.common import hub_of, in_db, member_or_explain, reply
 from network_hub.bot.texts import t
 from network_hub.db.models import Member
 from network_hub.errors import NotFound
@@ -23,11 +23,8 @@ from network_hub.roster.members import clean_language
 
 
 async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    assert user is not None
-    who = await who_is(context, user.id)
+    who = await member_or_explain(update, context)
     if who is None:
-        await reply(update, t("not_member", language_of(None, update)))
         return
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("ไทย", callback_data="l:th"),
                                     InlineKeyboardButton("English", callback_data="l:en")]])

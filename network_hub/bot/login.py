@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
-from network_hub.bot.common import hub_of, in_db, language_of, reply, reply_error, who_is
+from network_hub.bot.common import hub_of, in_db, member_or_explain, reply, reply_error
 from network_hub.bot.texts import t
 from network_hub.errors import HubError
 
@@ -17,11 +17,8 @@ log = logging.getLogger(__name__)
 
 
 async def login_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    assert user is not None
-    who = await who_is(context, user.id)
+    who = await member_or_explain(update, context)
     if who is None:
-        await reply(update, t("not_member", language_of(None, update)))
         return
     try:
         from network_hub.web.login_links import create_login_link

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from network_hub.bot.common import Who, hub_of, in_db, language_of, reply, who_is
+from network_hub.bot.common import Who, hub_of, in_db, member_or_explain, reply
 from network_hub.bot.texts import t
 from network_hub.db.models import Delivery
 from network_hub.newsroom.labels import status_th
@@ -38,11 +38,8 @@ def my_items(session: Session, who: Who, _now: datetime) -> list[str]:
 
 
 async def mine_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    assert user is not None
-    who = await who_is(context, user.id)
+    who = await member_or_explain(update, context)
     if who is None:
-        await reply(update, t("not_member", language_of(None, update)))
         return
     lines = await in_db(hub_of(context), lambda s, now: my_items(s, who, now))
     if not lines:
