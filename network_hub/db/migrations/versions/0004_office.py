@@ -1,0 +1,25 @@
+"""office on the web (issue 13): personal invites, merges, Facebook connections
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-03 10:15:00
+
+Owned by the work on office on the web (issue 13): personal invites, merges, Facebook connections. Reserved in the chain up front so that parallel work keeps one linear
+history; an empty upgrade is valid until that work adds its tables and columns.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import network_hub.db.types  # noqa: F401
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
