@@ -39,6 +39,7 @@ class PublishError(Exception):
         retry_after: float | None = None,
         new_chat_id: int | None = None,
         partial_external_ids: list[str] | None = None,
+        completed_calls: int = 0,
     ) -> None:
         super().__init__(message)
         self.error_class = error_class
@@ -48,6 +49,10 @@ class PublishError(Exception):
         self.new_chat_id = new_chat_id  # Telegram ChatMigrated: the outlet's new chat id
         # Parts already posted when a multi-message post failed midway (so nothing is posted twice).
         self.partial_external_ids = partial_external_ids or []
+        # How many calls of the post plan (publishers/plan.py) were fully done, counted from the
+        # start of the plan, when the post failed midway: a RATE_LIMITED or RETRYABLE refusal of
+        # a later call resumes at this index (``publish(..., start_at=completed_calls)``).
+        self.completed_calls = completed_calls
 
     def __str__(self) -> str:
         code = f" [{self.code}]" if self.code is not None else ""
