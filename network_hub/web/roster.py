@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import qrcode
 from fastapi import APIRouter, Form, Request
 from qrcode.image.pil import PilImage
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from network_hub import audit
+from network_hub.db.models import AuditEvent, Invite
 from network_hub.errors import InvalidInput
 from network_hub.permissions import Action, require
 from network_hub.roster.csv_io import export_roster
@@ -34,6 +38,21 @@ def _roster_areas(viewer: Viewer) -> list[str]:
     return _outermost(areas)
 
 
+def record_links_shown(session: Session, viewer: Viewer, invites: list[Invite], at: datetime) -> None:
+    """Audit who saw which invite link: one ``invite.link_shown`` event per viewer and invite (not per view)."""
+    if not invites:
+        return
+    ids = [str(i.id) for i in invites]
+    seen = set(session.scalars(select(AuditEvent.object_id).where(
+        AuditEvent.action == "invite.link_shown", AuditEvent.object_type == "invite",
+        AuditEvent.actor_id == viewer.member_id, AuditEvent.object_id.in_(ids))))
+    for invite in invites:
+        if str(invite.id) not in seen:
+            audit.record(session, at=at, action="invite.link_shown", object_type="invite", object_id=invite.id,
+                         actor_id=viewer.member_id, actor_label="web",
+                         after={"role": invite.role, "area_code": invite.area_code})
+
+
 def _outermost(areas: list[str]) -> list[str]:
     if "TH" in areas:
         return ["TH"]
@@ -47,11 +66,14 @@ def roster_page(request: Request, viewer: Viewer = VIEWER) -> Response:
     bot = _bot_username(request)
     with transaction(request) as session:
         members = {m.id: m for area in areas for m in list_members(session, area)}
-        invites = [i for area in areas for i in list_invites(session, area)]
+        # Only invites the viewer could have created themselves: a moderator who saw an admin
+        # invite's link could redeem it and become admin (security review, finding 1).
+        invites = [i for area in areas for i in list_invites(session, area)
+                   if viewer.can(Action.INVITE, i.area_code, invite_role=i.role)]
+        record_links_shown(session, viewer, [i for i in invites if invite_state(i, at) == "active"], at)
         member_rows = [{"member": m, "grants": [(g.role, g.area_code) for g in m.grants]}
                        for m in sorted(members.values(), key=lambda m: m.id)]
-    invite_rows = [{"invite": i, "state": invite_state(i, at), "link": invite_link(i, bot),
-                    "revocable": viewer.can(Action.INVITE, i.area_code, invite_role=i.role)}
+    invite_rows = [{"invite": i, "state": invite_state(i, at), "link": invite_link(i, bot), "revocable": True}
                    for i in sorted(invites, key=lambda i: i.created_at, reverse=True)]
     roles = [r.value for r in Role if viewer.can(Action.INVITE, areas[0], invite_role=r.value)] if areas else []
     return render(request, "roster.html", members=member_rows, invites=invite_rows, areas=areas, roles=roles,
@@ -81,6 +103,7 @@ def invite_qr(request: Request, code: str, viewer: Viewer = VIEWER) -> Response:
     with transaction(request) as session:
         invite = get_invite(session, code)
         require(viewer.actor, Action.INVITE, invite.area_code, invite_role=invite.role)
+        record_links_shown(session, viewer, [invite], now(request))
         link = invite_link(invite, _bot_username(request))
     image = qrcode.make(link, image_factory=PilImage, box_size=6, border=2)
     buffer = io.BytesIO()
