@@ -2,7 +2,7 @@
 
 A grant is (role, area); it covers its area and every area below it. Area codes nest by prefix
 (province 2 digits, district 4, tambon 6, village 8) and the root ``TH`` covers the country, so
-"below" is a prefix test. Nobody moderates their own item. Suspended or forgotten members may do
+"below" is a prefix test. Nobody moderates or corrects their own item. Suspended or forgotten members may do
 nothing. ``decide`` is pure (tested as a table of role × action × area relation); ``load_actor``
 reads a member's grants from the database.
 """
@@ -26,7 +26,10 @@ class Action(StrEnum):
     SUBMIT = "submit"  # send news for a village
     VIEW_ITEM = "view_item"  # see an item (authors always see their own)
     MODERATE = "moderate"  # approve, schedule, edit, return, reject (never one's own)
-    CHANGE_PUBLISHED = "change_published"  # correct or withdraw a published item
+    CHANGE_PUBLISHED = "change_published"  # withdraw a published item (its author may too)
+    # Put new text on a published item: like moderation, never one's own item (a second person
+    # reads every text before it reaches the public, PDPA confirmation included).
+    CORRECT_PUBLISHED = "correct_published"
     RESOLVE_DELIVERY = "resolve_delivery"  # answer unknown deliveries, retry failed ones
     VIEW_STATS = "view_stats"  # queue counts, statistics, CSV exports, digests
     INVITE = "invite"  # create invites (admins any role; moderators/coordinators reporters only)
@@ -40,6 +43,7 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.VIEW_ITEM: frozenset({Role.MODERATOR, Role.COORDINATOR, Role.ADMIN}),
     Action.MODERATE: frozenset({Role.MODERATOR, Role.ADMIN}),
     Action.CHANGE_PUBLISHED: frozenset({Role.MODERATOR, Role.ADMIN}),
+    Action.CORRECT_PUBLISHED: frozenset({Role.MODERATOR, Role.ADMIN}),
     Action.RESOLVE_DELIVERY: frozenset({Role.MODERATOR, Role.ADMIN}),
     Action.VIEW_STATS: frozenset({Role.MODERATOR, Role.COORDINATOR, Role.ADMIN}),
     Action.INVITE: frozenset({Role.MODERATOR, Role.COORDINATOR, Role.ADMIN}),
@@ -105,6 +109,12 @@ def decide(
             False,
             f"member {actor.member_id} cannot moderate their own item",
             "ไม่สามารถอนุมัติหรือพิจารณาข่าวของตนเองได้ กรุณาให้ผู้ดูแลท่านอื่นพิจารณา",
+        )
+    if action is Action.CORRECT_PUBLISHED and author_id == actor.member_id:
+        return Decision(
+            False,
+            f"member {actor.member_id} cannot correct their own published item; another moderator must",
+            "ไม่สามารถแก้ไขข่าวของตนเองที่เผยแพร่แล้วได้ กรุณาส่งข้อความที่ถูกต้องให้ผู้ดูแลท่านอื่นตรวจและแก้ไข",
         )
     return Decision(True)
 

@@ -22,6 +22,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.VIEW_ITEM: {M, C, A},
     Action.MODERATE: {M, A},
     Action.CHANGE_PUBLISHED: {M, A},
+    Action.CORRECT_PUBLISHED: {M, A},
     Action.RESOLVE_DELIVERY: {M, A},
     Action.VIEW_STATS: {M, C, A},
     Action.INVITE: {M, C, A},  # inviting reporters; other roles: admins only (below)

@@ -389,7 +389,8 @@ def correct_item(
     A correction that brings in new PDPA flags needs ``confirm_pdpa`` like an approval.
     """
     new_body = clean_body(body)
-    item = _open(session, item_id, "correct", actor, Action.CHANGE_PUBLISHED, expected_version)
+    # CORRECT_PUBLISHED refuses the item's author: their correction goes to another moderator.
+    item = _open(session, item_id, "correct", actor, Action.CORRECT_PUBLISHED, expected_version)
     new_title = title_after_text_change(item, new_body, title)
     if (new_title, new_body) == (item.title, item.body):
         raise InvalidInput("the correction changes nothing (same title and text)",

@@ -37,8 +37,11 @@ def verbs_for(viewer: Viewer, item: NewsItem) -> list[str]:
     """The lifecycle verbs both the item's status and the viewer's grants allow."""
     may_moderate = viewer.can(Action.MODERATE, item.village_code, author_id=item.author_id)
     may_change = viewer.can(Action.CHANGE_PUBLISHED, item.village_code, author_id=item.author_id)
+    may_correct = viewer.can(Action.CORRECT_PUBLISHED, item.village_code, author_id=item.author_id)
     out = []
     for verb in allowed_verbs(item):
+        if verb == "correct" and not may_correct:
+            continue  # the author's own published item: another moderator corrects it
         if (verb in MODERATION_VERBS and may_moderate) or (verb in PUBLISHED_VERBS and may_change):
             out.append(verb)
     return out
