@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; default a SQLite file in data_dir")
     timezone: str = "Asia/Bangkok"
     secret_key: str = Field(default="", description="Signs cookies and links; generated on first run")
+    # Fernet key(s), comma separated (newest first), encrypting tokens stored in the database;
+    # empty: data_dir/secrets.key, generated on first use (network_hub/vault.py).
+    secrets_key: str = Field(default="", description="Encrypts stored platform tokens; never in the database")
     public_base_url: str = "http://127.0.0.1:8080"
 
     telegram_bot_token: str = ""
@@ -149,14 +152,10 @@ class Settings(BaseSettings):
         """Return the secret key, generating and storing one in the data directory on first run."""
         if self.secret_key:
             return self.secret_key
-        key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            self.secret_key = key_file.read_text().strip()
-        else:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            self.secret_key = secrets.token_urlsafe(48)
-            key_file.write_text(self.secret_key)
-            key_file.chmod(0o600)
+        from network_hub.keyfile import read_or_create_secret  # lazy: config must not import the hub early
+
+        # O_CREAT|O_EXCL, 0600 from the start: two processes starting together share one key.
+        self.secret_key = read_or_create_secret(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
         return self.secret_key
 
 
