@@ -14,6 +14,8 @@ LANGUAGES = ("th", "en")
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app_name": ("ศูนย์ข่าวเครือข่ายประชาสัมพันธ์ตำบล", "Tambon PR Hub"),
+    "app_short": ("ศูนย์ข่าวตำบล", "PR Hub"),
+    "menu": ("เมนู", "Menu"),
     "nav_queue": ("คิวรอพิจารณา", "Queue"),
     "nav_items": ("ข่าวทั้งหมด", "News"),
     "nav_calendar": ("ปฏิทินเผยแพร่", "Calendar"),
