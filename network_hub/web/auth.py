@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from network_hub.db.models import Member
 from network_hub.errors import HubError
 from network_hub.roster.lookup import find_member
-from network_hub.roster.members import verify_password
-from network_hub.roster.passwords import hash_password, password_matches
+from network_hub.roster.passwords import MAX_PASSWORD_LENGTH, hash_password, password_matches
+from network_hub.states import MemberStatus
 from network_hub.web import login_links, ratelimit
 from network_hub.web.deps import (
     CSRF,
@@ -38,6 +38,19 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+def _password_ok(member: Member | None, password: str) -> bool:
+    """Exactly one argon2 verification whoever asks, so timing tells nothing (security review, finding 4).
+
+    An unknown account, a member without a password, a suspended member, an empty or an overlong
+    password all verify against a dummy hash and answer no, as slowly as a wrong password.
+    """
+    real = member.password_hash if member is not None and member.status == MemberStatus.ACTIVE else None
+    usable = bool(real) and 0 < len(password) <= MAX_PASSWORD_LENGTH
+    probe = password[:MAX_PASSWORD_LENGTH] or "-"
+    matched = password_matches(real if usable and real else _dummy_hash(), probe)
+    return usable and matched
+
+
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -59,23 +72,21 @@ def login_submit(request: Request, account: str = Form(""), password: str = Form
     member_id: int | None = None
     error: str | None = None
     with transaction(request) as session:
-        locked = ratelimit.lockout(session, account, ip, at)
+        member: Member | None
+        try:
+            member = find_member(session, account) if account.strip() else None
+        except HubError:
+            member = None
+        subject = ratelimit.subject(member, account)
+        locked = ratelimit.lockout(session, subject, ip, at)
         if locked is not None:
             error = t("locked_out", until=format_datetime(locked.until, language_of(request), hub.settings.tz))
+        elif _password_ok(member, password) and member is not None:
+            member_id = member.id
+            ratelimit.record_success(session, subject, ip)
         else:
-            member: Member | None
-            try:
-                member = find_member(session, account) if account.strip() else None
-            except HubError:
-                member = None
-            if member is not None and verify_password(member, password):
-                member_id = member.id
-                ratelimit.record_success(session, account, ip)
-            else:
-                if member is None:
-                    password_matches(_dummy_hash(), password or "x")
-                ratelimit.record_failure(session, account, ip, at)
-                error = t("bad_credentials")
+            ratelimit.record_failure(session, subject, ip, at)
+            error = t("bad_credentials")
     if member_id is None:
         return render(request, "login.html", status_code=429 if locked else 401, next=safe_next(next),
                       error=error, account=account)

@@ -59,7 +59,8 @@ def test_five_failures_lock_the_account_from_that_address_even_for_the_right_pas
     assert "ลองเข้าสู่ระบบผิดหลายครั้งเกินไป" in locked.text
     # The counter lives in the database, so every hub process sees the same lock.
     with world.hub.transaction() as session:
-        assert ratelimit.lockout(session, phone, "testclient", world.hub.clock.now()) is not None
+        subject = ratelimit.subject(world.people.moderator, phone)
+        assert ratelimit.lockout(session, subject, "testclient", world.hub.clock.now()) is not None
         rows = session.scalar(select(func.count()).select_from(KeyValue)
                               .where(KeyValue.namespace == ratelimit.NAMESPACE))
         assert rows == 2  # the account+address pair and the account
