@@ -104,6 +104,9 @@ class Invite(Base):
     revoked_at: Mapped[datetime | None]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # A personal invite names the roster member it binds (one use); None: anyone may join with it.
+    # CASCADE, never SET NULL: a personal link must not turn into an open one.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
 
 
 class NewsItem(Base):

@@ -18,8 +18,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Personal invites: an invite may name the roster member it binds (the volunteer imported from
+    # the office's spreadsheet), so redeeming it links that member instead of creating a second one.
+    with op.batch_alter_table("invites") as batch:
+        batch.add_column(sa.Column("member_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(op.f("fk_invites_member_id_members"), "members", ["member_id"], ["id"],
+                                 ondelete="CASCADE")
+        batch.create_index(op.f("ix_invites_member_id"), ["member_id"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("invites") as batch:
+        batch.drop_index(op.f("ix_invites_member_id"))
+        batch.drop_constraint(op.f("fk_invites_member_id_members"), type_="foreignkey")
+        batch.drop_column("member_id")
