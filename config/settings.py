@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     facebook_app_id: str = ""
     facebook_app_secret: str = ""
 
+    # LINE (docs/OUTLETS.md): the hub's own Official Account; empty token: LINE is off.
+    line_channel_access_token: str = ""
+    line_channel_secret: str = ""
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    # Share of the OA's monthly message quota that ordinary posts leave untouched (for emergencies).
+    line_quota_reserve_percent: float = Field(default=20.0, ge=0, le=100)
+
     media_dir: Path | None = None
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
@@ -70,6 +78,14 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(default=30.0, gt=0, le=300)
     # Telegram's per-bot budget (about 30 messages a second); 0 turns the hub's own limit off.
     telegram_bot_per_second: float = Field(default=30.0, ge=0, le=1000)
+
+    # Production (docs/DEPLOY.md): log format, the built-in daily backup, /metrics access.
+    log_format: str = Field(default="text", pattern=r"^(text|json)$", description="text, or json: one object a line")
+    backup_dir: Path | None = Field(default=None, description="Daily backups go here; empty: no scheduled backup")
+    backup_keep_days: int = Field(default=14, ge=1, le=3650)
+    backup_hour: int = Field(default=2, ge=0, le=23)
+    # Empty: /metrics answers loopback clients only. Set: any client that sends it as a Bearer token.
+    metrics_token: str = ""
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,9 @@ import typer
 
 from config.settings import SettingsError
 from network_hub.cli import areas, deliveries, invites, members, news, outlets, reminders, service
+from network_hub.cli import pdpa as pdpa_cli
 from network_hub.errors import HubError
+from network_hub.logs import configure_from_environment
 
 try:  # typer >= 0.25 vendors click: its usage errors and Abort are not click's own classes
     from typer._click.exceptions import ClickException as VendoredClickException
@@ -35,14 +37,14 @@ app.add_typer(outlets.app, name="outlet")
 app.add_typer(news.app, name="news")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(reminders.app, name="reminders")
+app.add_typer(pdpa_cli.app, name="pdpa")
 service.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; print HubError/SettingsError as one actionable line (English, then Thai)."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request at INFO: thousands of lines a minute from a busy dispatcher.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # One handler on the root logger that redacts tokens from every line (network_hub/logs.py).
+    configure_from_environment(logging.WARNING)
     try:
         result = app(args=argv, standalone_mode=False)
     except HubError as exc:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
 import typer
 
 from network_hub.cli.common import JSON_OPTION, dumps, emit, get_hub
 from network_hub.db.migrate import require_current, upgrade
+from network_hub.logs import configure_logging
 
 
 def init() -> None:
@@ -34,8 +34,8 @@ def run(
     """The service: scheduler, dispatcher, the bot (if a token is set) and the web dashboard."""
     from jobs.service import run_service
 
-    logging.getLogger().setLevel(log_level.upper())
     hub = get_hub()
+    configure_logging(hub.settings, level=log_level)  # registers the configured secrets for redaction
     hub.settings.ensure_secret_key()
     require_current(hub.engine)
     if not no_web:

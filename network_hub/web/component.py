@@ -22,7 +22,8 @@ class WebComponent:
         self.host = host or hub.settings.web_host
         self.port = port if port is not None else hub.settings.web_port
         config = uvicorn.Config(create_app(hub), host=self.host, port=self.port, log_level="warning",
-                                access_log=False, lifespan="off", proxy_headers=False)
+                                # log_config=None: uvicorn's records reach the hub's redacting root handler
+                                log_config=None, access_log=False, lifespan="off", proxy_headers=False)
         self.server = uvicorn.Server(config)
         # The service owns SIGTERM/SIGINT; uvicorn must not install its own handlers.
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
