@@ -68,6 +68,9 @@ class Member(Base):
     language: Mapped[str] = mapped_column(String(2), default="th")
     status: Mapped[str] = mapped_column(String(16), default="active")
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Web sessions carry the generation they were issued under; bumping it (sign-out, password
+    # change, suspension) ends every session of the member at their next request.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set when Telegram said the person never started the bot or blocked it; cleared when they write.
     unreachable_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -165,6 +168,33 @@ class Photo(Base):
     created_at: Mapped[datetime]
 
     item: Mapped[NewsItem] = relationship(back_populates="photos")
+
+
+class PhotoCheck(Base):
+    """The PDPA text check of one stored photo (issue 16), worked off the request path.
+
+    ``state``: pending → running → done | failed (after retries) | skipped (no Tesseract);
+    ``timed_out`` when the approval time limit passed first. A worker claims a check with a lease
+    (``lease_owner``/``lease_until``) and bumps ``fence``; it writes the result only where the
+    fence is still its own, so a worker that lost its lease changes nothing.
+    ``findings``: [{"flag", "label_th", "evidence", "box": [left, top, right, bottom]}].
+    """
+
+    __tablename__ = "photo_checks"
+    __table_args__ = (Index("ix_photo_checks_state_lease", "state", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    fence: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
 
 
 class Outlet(Base):
