@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(default=30.0, gt=0, le=300)
     # Telegram's per-bot budget (about 30 messages a second); 0 turns the hub's own limit off.
     telegram_bot_per_second: float = Field(default=30.0, ge=0, le=1000)
+    # Engine v2 sliding windows (network_hub/outbox/ledger.py): messages per chat per window; 0: off.
+    telegram_chat_per_window: int = Field(default=20, ge=0, le=10000)
+    telegram_chat_window_s: float = Field(default=60.0, gt=0, le=3600)
+    # Added to each window so a send in the fake's (or Telegram's) window is never outside ours.
+    rate_window_slack_s: float = Field(default=0.5, ge=0, le=60)
+    # A private chat the bot owns: reconciliation forwards channel messages there to read them.
+    telegram_probe_chat_id: str = ""
+    # SQLite: how often other processes' approvals are looked for (PostgreSQL uses LISTEN/NOTIFY).
+    wake_poll_s: float = Field(default=0.25, gt=0, le=10)
 
     # Production (docs/DEPLOY.md): log format, the built-in daily backup, /metrics access.
     log_format: str = Field(default="text", pattern=r"^(text|json)$", description="text, or json: one object a line")

@@ -90,6 +90,11 @@ class OutletTarget:
     name: str = ""
     token: str | None = None  # Facebook page token, read from the outlet's env var or file
     thai_digits: bool = False
+    # LINE: the delivery's X-Line-Retry-Key (stored before the first attempt, reused on every
+    # retry) and when it was made (LINE forgets a key after 24 h). None elsewhere.
+    retry_key: str | None = None
+    retry_key_created_at: datetime | None = None
+    secret: str | None = None  # LINE: the OA's channel secret (webhook signatures), never logged
 
 
 @dataclass
