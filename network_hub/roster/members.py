@@ -274,6 +274,7 @@ def _set_status(session: Session, member_id: int, status: MemberStatus, *, now: 
     require_over_member(session, actor, member)
     before = member.status
     member.status = status.value
+    member.session_generation += 1  # ends the member's web sessions (issue 10, finding 6)
     member.updated_at = now
     session.flush()
     audit.record(session, at=now, action=f"member.{action}", object_type="member", object_id=member.id,
@@ -426,6 +427,7 @@ def set_password(session: Session, member_id: int, password: str, *, now: dateti
     if actor is not None and actor.member_id != member_id:
         require_over_member(session, actor, member)
     member.password_hash = new_hash
+    member.session_generation += 1  # a password change signs out every other session (issue 10, finding 6)
     member.updated_at = now
     session.flush()
     audit.record(session, at=now, action="member.set_password", object_type="member", object_id=member.id,

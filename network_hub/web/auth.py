@@ -70,6 +70,7 @@ def login_submit(request: Request, account: str = Form(""), password: str = Form
     ip = _client_ip(request)
     at = now(request)
     member_id: int | None = None
+    generation = 0
     error: str | None = None
     with transaction(request) as session:
         member: Member | None
@@ -82,7 +83,7 @@ def login_submit(request: Request, account: str = Form(""), password: str = Form
         if locked is not None:
             error = t("locked_out", until=format_datetime(locked.until, language_of(request), hub.settings.tz))
         elif _password_ok(member, password) and member is not None:
-            member_id = member.id
+            member_id, generation = member.id, member.session_generation
             ratelimit.record_success(session, subject, ip)
         else:
             ratelimit.record_failure(session, subject, ip, at)
@@ -90,7 +91,7 @@ def login_submit(request: Request, account: str = Form(""), password: str = Form
     if member_id is None:
         return render(request, "login.html", status_code=429 if locked else 401, next=safe_next(next),
                       error=error, account=account)
-    set_web_session(request, web_session(request).signed_in(member_id))
+    set_web_session(request, web_session(request).signed_in(member_id, generation))
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -109,13 +110,22 @@ def login_link_use(request: Request, token: str) -> Response:
     hub = get_hub(request)
     with transaction(request) as session:
         member_id = login_links.consume_login_token(session, token, now(request), settings=hub.settings)
-    set_web_session(request, web_session(request).signed_in(member_id))
+        member = session.get(Member, member_id)
+        generation = member.session_generation if member is not None else -1
+    set_web_session(request, web_session(request).signed_in(member_id, generation))
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout", dependencies=[CSRF])
 def logout(request: Request) -> Response:
-    set_web_session(request, web_session(request).signed_out())
+    ws = web_session(request)
+    if ws.member_id is not None:
+        with transaction(request) as session:
+            member = session.get(Member, ws.member_id)
+            if member is not None and member.session_generation == ws.generation:
+                # Signing out ends the member's sessions everywhere, copied cookies included.
+                member.session_generation += 1
+    set_web_session(request, ws.signed_out())
     return RedirectResponse("/login", status_code=303)
 
 

@@ -92,7 +92,8 @@ def current_viewer(request: Request) -> Viewer:
         raise NotSignedIn
     with transaction(request) as session:
         member = session.get(Member, ws.member_id)
-        if member is None or member.status != MemberStatus.ACTIVE:
+        if (member is None or member.status != MemberStatus.ACTIVE
+                or ws.generation != member.session_generation):  # signed out elsewhere, or a copied cookie
             set_web_session(request, ws.signed_out())
             raise NotSignedIn
         actor = load_actor(session, member.id)

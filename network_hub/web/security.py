@@ -1,11 +1,14 @@
 """Signed session cookies and CSRF tokens.
 
 The session lives entirely in one cookie signed with itsdangerous (key: ``settings.ensure_secret_key()``):
-``{"m": member id or None, "c": csrf token, "l": language or None}``. Every visitor gets one, signed
-in or not, so the sign-in form is CSRF-protected too. The CSRF token is bound to the session: every
-form carries it as a hidden ``csrf_token`` field (HTMX requests may send it as ``X-CSRF-Token``) and
-an unsafe request whose token does not match the cookie's is refused before any work is done.
-Signing in issues a new token (a token seen before sign-in is worthless after it), and signing out
+``{"m": member id or None, "g": the member's session generation, "c": csrf token, "l": language or None}``.
+The generation must equal ``members.session_generation`` on every request (``deps.current_viewer``):
+signing out, a password change or a suspension bumps it, so a copied cookie stops working.
+Every visitor gets one, signed in or not, so the sign-in form is CSRF-protected too. The CSRF
+token is bound to the session: every form carries it as a hidden ``csrf_token`` field (HTMX
+requests may send it as ``X-CSRF-Token``) and an unsafe request whose token does not match the
+cookie's is refused before any work is done. Signing in issues a new token (a token seen before
+sign-in is worthless after it), and signing out
 drops the member and issues another.
 """
 
@@ -30,13 +33,15 @@ class WebSession:
     member_id: int | None
     csrf: str
     language: str | None = None
+    generation: int | None = None
 
     @classmethod
     def anonymous(cls, language: str | None = None) -> WebSession:
         return cls(member_id=None, csrf=new_csrf_token(), language=language)
 
-    def signed_in(self, member_id: int) -> WebSession:
-        return WebSession(member_id=member_id, csrf=new_csrf_token(), language=self.language)
+    def signed_in(self, member_id: int, generation: int) -> WebSession:
+        return WebSession(member_id=member_id, csrf=new_csrf_token(), language=self.language,
+                          generation=generation)
 
     def signed_out(self) -> WebSession:
         return WebSession.anonymous(self.language)
@@ -57,7 +62,8 @@ class SessionCodec:
         self.max_age_s = max_age_s
 
     def dump(self, session: WebSession) -> str:
-        return self._serializer.dumps({"m": session.member_id, "c": session.csrf, "l": session.language})
+        return self._serializer.dumps({"m": session.member_id, "g": session.generation, "c": session.csrf,
+                                       "l": session.language})
 
     def load(self, raw: str | None) -> WebSession | None:
         if not raw:
@@ -70,10 +76,12 @@ class SessionCodec:
             return None
         member = data.get("m")
         language = data.get("l")
+        generation = data.get("g")
         return WebSession(
             member_id=member if isinstance(member, int) else None,
             csrf=data["c"],
             language=language if language in ("th", "en") else None,
+            generation=generation if isinstance(generation, int) else None,
         )
 
 

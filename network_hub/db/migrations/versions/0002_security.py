@@ -18,8 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # members.session_generation: a signed cookie is valid only for the generation it was issued
+    # under; sign-out, password change and suspension bump it (security review, finding 6).
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("session_generation", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("session_generation")
