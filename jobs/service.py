@@ -99,6 +99,11 @@ class Service:
             "outlet-health": (self._async_job("outlet-health", lambda: health.check_all_outlets(
                 self.hub, self.publishers)), daily_at(self.hub, 6)),
         }
+        if s.backup_dir is not None:  # PROD hook: the daily backup with retention (network_hub/backup.py)
+            from network_hub.backup import scheduled_job
+
+            jobs["daily-backup"] = (self._async_job("daily-backup", scheduled_job(self.hub)),
+                                    daily_at(self.hub, s.backup_hour))
         if self.notifier is not None:
             sender = NotificationSender(self.hub, self.notifier, owner=self.process_id)
             jobs["send-notifications"] = (self._async_job("send-notifications", sender.run_once),

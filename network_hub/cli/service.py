@@ -97,14 +97,28 @@ def status(as_json: bool = JSON_OPTION) -> None:
     emit(data["blocked_outlets"], False, ["id", "name", "platform", "status", "blocked_until", "reason"])
 
 
-def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. hub-2026-11-24.tar.gz"),
+def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. hub-2026-11-24.tar"),
            as_json: bool = JSON_OPTION) -> None:
-    """A consistent copy of the database and media as one .tar.gz."""
+    """A consistent copy of the database, media and keys as one .tar with a checksummed manifest."""
     from network_hub.backup import backup as make_backup
 
     hub = get_hub()
     result = make_backup(hub.settings, file, hub.clock.now())
     emit(result, as_json)
+
+
+def restore(file: Path = typer.Argument(..., help="An archive written by `network-hub backup`"),
+            force: bool = typer.Option(False, "--force",
+                                       help="Overwrite a database/media that hold data (stop the hub first)"),
+            as_json: bool = JSON_OPTION) -> None:
+    """Verify a backup's checksums, then restore it into an empty data directory or database."""
+    from network_hub.backup import restore as restore_backup
+
+    hub = get_hub()
+    result = restore_backup(hub.settings, file, force=force)
+    emit(result, as_json)
+    if not as_json:
+        typer.echo("restored; run `network-hub init` to bring the schema up to this version, then start the hub")
 
 
 def register(app: typer.Typer) -> None:
@@ -113,6 +127,7 @@ def register(app: typer.Typer) -> None:
     app.command("dispatch")(dispatch)
     app.command("status")(status)
     app.command("backup")(backup)
+    app.command("restore")(restore)
     from network_hub.demo import demo  # imported here: the demo pulls in the whole service
 
     app.command("demo")(demo)
