@@ -26,6 +26,7 @@ from network_hub.web import (
     stats,
     status,
 )
+from network_hub.web.bodylimit import BodyLimitMiddleware
 from network_hub.web.deps import (
     STATIC_DIR,
     TEMPLATES_DIR,
@@ -116,4 +117,6 @@ def create_app(hub: Hub) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (auth, queue, items, calendar, deliveries, roster, outlets, stats, sandbox, status, feeds):
         app.include_router(module.router)
+    # Outermost: an oversized body is refused (413) before any other work (issue 10, finding 5).
+    app.add_middleware(BodyLimitMiddleware)
     return app
