@@ -196,6 +196,8 @@ class PhotoCheck(Base):
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
+    photo: Mapped[Photo] = relationship()
+
 
 class Outlet(Base):
     """Where residents read. Pacing and blocks live here so every hub process honours them."""
@@ -253,12 +255,50 @@ class Delivery(Base):
     last_error_class: Mapped[str | None] = mapped_column(String(32))
     sending_started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # LINE (migration 0005): the X-Line-Retry-Key, made and stored before the first attempt and sent
+    # on every retry (LINE answers 409 instead of sending again); LINE forgets it after 24 h.
+    line_retry_key: Mapped[str | None] = mapped_column(String(36))
+    line_retry_key_at: Mapped[datetime | None]
     # Work on a sent delivery: correct (edit) or withdraw (delete) on the platform.
     followup_action: Mapped[str | None] = mapped_column(String(16))
     followup_state: Mapped[str | None] = mapped_column(String(16))
     followup_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Engine v2 (migration 0003): calls of the post plan already done; a post refused midway (a
+    # 429, a connect error) resumes at this call, ``external_ids`` holding the ids posted so far.
+    parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SendLedger(Base):
+    """Engine v2 (migration 0003): recent sends per rate-limit scope (a Telegram chat, the bot).
+
+    The claim counts the messages of a scope inside its sliding window and charges a post's exact
+    cost (its post plan) here before anything is sent, so every process keeps the platform's limits.
+    ``open`` rows are posts still in flight: they count until their outcome re-stamps ``at`` with
+    the time the last message went out. Rows older than the longest window are pruned.
+    """
+
+    __tablename__ = "send_ledger"
+    __table_args__ = (Index("ix_send_ledger_scope_at", "scope", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(160))  # e.g. "telegram:chat:-1001234", "telegram:bot"
+    at: Mapped[datetime]
+    messages: Mapped[int] = mapped_column(Integer)
+    delivery_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    fence: Mapped[int | None] = mapped_column(Integer)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboxSignal(Base):
+    """Engine v2 (migration 0003): a change counter per channel, bumped in the transaction that
+    makes work due; SQLite processes poll it a few times a second (PostgreSQL uses NOTIFY)."""
+
+    __tablename__ = "outbox_signals"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class DeliveryAttempt(Base):
@@ -374,3 +414,37 @@ class KeyValue(Base):
     expires_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
+
+class LineGroup(Base):
+    """A LINE group an Official Account's bot was invited into (from ``join``/``leave`` webhook
+    events), so an admin picks a group for an outlet instead of typing its id."""
+
+    __tablename__ = "line_groups"
+    __table_args__ = (UniqueConstraint("bot_user_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot_user_id: Mapped[str] = mapped_column(String(40))  # the OA (the webhook's ``destination``)
+    group_id: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]  # set by ``leave``: the bot can no longer post there
+    updated_at: Mapped[datetime]
+
+
+class LineWebhookEvent(Base):
+    """A verified LINE webhook event, stored before the webhook answers and processed from here
+    (a restart loses nothing); the primary key de-duplicates LINE's redeliveries."""
+
+    __tablename__ = "line_webhook_events"
+    __table_args__ = (Index("ix_line_webhook_events_state", "state", "received_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # webhookEventId
+    destination: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending / done / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from network_hub.db.models import Delivery, NewsItem
 from network_hub.errors import Conflict, InvalidInput, NeedsConfirmation, NotFound, PermissionDenied
@@ -30,6 +30,7 @@ from network_hub.newsroom.submission import clean_body, title_after_text_change
 from network_hub.newsroom.text import normalize_text
 from network_hub.notifications import NotificationKind
 from network_hub.permissions import Action, Actor, require
+from network_hub.photo_checks import checks as photo_checks
 from network_hub.states import DeliveryState, FollowupAction, FollowupState, ItemStatus
 
 S = ItemStatus
@@ -143,6 +144,10 @@ def _require_pdpa_confirmation(item: NewsItem, flags: Sequence[str], confirm_pdp
 def _recheck_flags(item: NewsItem) -> None:
     flags = pdpa.detect_flags(f"{item.title}\n{item.body}", pdpa.Consent.from_dict(item.consent))
     item.pdpa_flags = [f.value for f in flags]
+    session = object_session(item)
+    if session is not None:  # issue 16: flags found in the photos stay until the photo goes
+        item.pdpa_flags = item.pdpa_flags + [f for f in photo_checks.photo_flags(session, item.id)
+                                             if f not in item.pdpa_flags]
 
 
 # --- before approval ----------------------------------------------------------------------------
@@ -182,6 +187,7 @@ def approve_item(
     """
     _require_aware(at)
     item = _open(session, item_id, "approve", actor, Action.MODERATE, expected_version)
+    photo_checks.require_photos_checked(session, item, now=now, confirmed=confirm_pdpa)  # issue 16
     _require_pdpa_confirmation(item, item.pdpa_flags or [], confirm_pdpa)
     outlets = route(session, item)
     if not outlets:

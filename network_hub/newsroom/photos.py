@@ -21,9 +21,11 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import object_session
 
 from network_hub.db.models import NewsItem, Photo
 from network_hub.errors import InvalidInput
+from network_hub.photo_checks.checks import new_check
 
 MAX_PHOTOS = 10
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
@@ -166,10 +168,16 @@ def store_photo(prepared: PreparedPhoto, media_dir: Path) -> Path:
 def attach_photos(item: NewsItem, prepared: Sequence[PreparedPhoto], media_dir: Path, now: datetime) -> None:
     """Store the files and add Photo rows to ``item`` (positions 0..n-1 after existing ones)."""
     start = len(item.photos)
+    session = object_session(item)
     for offset, photo in enumerate(prepared):
         store_photo(photo, media_dir)
-        item.photos.append(Photo(
+        row = Photo(
             position=start + offset, sha256=photo.sha256, path=photo.relative_path, width=photo.width,
             height=photo.height, size_bytes=len(photo.jpeg), content_type="image/jpeg",
             telegram_file_id=photo.telegram_file_id, created_at=now,
-        ))
+        )
+        item.photos.append(row)
+        if session is not None and item.id is not None:  # issue 16: read the photo's text off the request path
+            check = new_check(item.id, now)
+            check.photo = row
+            session.add(check)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.newsroom.conftest import newsroom  # noqa: F401 (the newsroom fixture, reused)
 from tests.photo_checks.make_set import font, fonts_available, thai_id
 
 Render = Callable[..., tuple[bytes, tuple[int, int, int, int]]]
