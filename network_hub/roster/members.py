@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from network_hub import audit
 from network_hub.areas import get_area, validate_code
-from network_hub.db.models import AuditEvent, Member, Notification, RoleGrant
+from network_hub.db.models import AuditEvent, Invite, Member, Notification, RoleGrant
 from network_hub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from network_hub.permissions import ROLES_FOR, ROOT_AREA, Action, Actor, require
 from network_hub.roster.lookup import normalize_phone
@@ -330,13 +330,21 @@ def forget_member(session: Session, member_id: int, *, now: datetime, actor: Act
         .values(state=NotificationState.FAILED.value, last_error="member forgotten (PDPA erasure)")
         .execution_options(synchronize_session=False)
     ).rowcount
+    # A personal invite still open would let its holder re-create the link to this row.
+    revoked_invites = session.execute(
+        update(Invite)
+        .where(Invite.member_id == member_id, Invite.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     scrubbed = _scrub_audit_history(session, member_id)
     session.flush()
     audit.record(
         session, at=now, action="member.forget", object_type="member", object_id=member.id,
         before={"status": before_status},
         after={"status": member.status, "erased_fields": erased, "grants_removed": removed,
-               "pending_notifications_cancelled": cancelled, "audit_events_scrubbed": scrubbed},
+               "pending_notifications_cancelled": cancelled, "audit_events_scrubbed": scrubbed,
+               "personal_invites_revoked": revoked_invites},
         reason=reason, **audit_actor(actor),
     )
     return member
