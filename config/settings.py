@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     # Empty: /metrics answers loopback clients only. Set: any client that sends it as a Bearer token.
     metrics_token: str = ""
 
+    # PDPA in photos (issue 16): Tesseract reads submitted photos off the request path.
+    photo_checks_enabled: bool = True
+    # How long approval waits for the photo checks of an item before the moderator may confirm anyway.
+    photo_check_wait_s: int = Field(default=300, ge=0, le=3600)
+    photo_check_concurrency: int = Field(default=1, ge=1, le=16)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -104,6 +104,11 @@ class Service:
 
             jobs["daily-backup"] = (self._async_job("daily-backup", scheduled_job(self.hub)),
                                     daily_at(self.hub, s.backup_hour))
+        if s.photo_checks_enabled:  # PHOTOS hook (issue 16): PDPA text checks of stored photos, off the request path
+            from network_hub.photo_checks import worker as photo_checks
+
+            jobs["photo-checks"] = (self._async_job("photo-checks", photo_checks.scheduled_job(
+                self.hub, self.process_id)), photo_checks.INTERVAL_S)
         if self.notifier is not None:
             sender = NotificationSender(self.hub, self.notifier, owner=self.process_id)
             jobs["send-notifications"] = (self._async_job("send-notifications", sender.run_once),

@@ -8,7 +8,9 @@ the item. The submission path never waits for any of this.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +29,7 @@ from network_hub.photo_checks.detect import check_image
 from network_hub.photo_checks.ocr import tesseract_status
 
 log = logging.getLogger(__name__)
+INTERVAL_S = 3.0  # how often the service looks for new photos to read
 FLAG_ORDER = ("thai_national_id", "phone_number", "minor", "health_or_disability", "bank_account")
 
 
@@ -105,3 +108,14 @@ class PhotoCheckWorker:
         audit.record(session, at=self.hub.clock.now(), action="photo_check", object_type="news_item",
                      object_id=item.id, after={"photo_id": c.photo_id,
                                                "flags": sorted({str(f["flag"]) for f in findings})})
+
+
+def scheduled_job(hub: Hub, owner: str) -> Callable[[], Awaitable[PassReport]]:
+    """The service's ``photo-checks`` job: one pass every ``INTERVAL_S`` in a worker thread."""
+    checks.configure(hub.settings.photo_check_wait_s)
+    work = PhotoCheckWorker(hub, owner=owner, concurrency=hub.settings.photo_check_concurrency)
+
+    async def run() -> PassReport:
+        return await asyncio.to_thread(work.run_once)
+
+    return run

@@ -151,3 +151,23 @@ def test_the_worker_flags_the_item_and_names_the_photo(newsroom: Newsroom, rende
     with newsroom.hub.transaction() as s:
         assert s.get(NewsItem, item_id).pdpa_flags == ["thai_national_id"]
     assert approve(newsroom, item_id, confirm_pdpa=True)
+
+
+async def test_the_service_runs_the_checks_as_a_scheduled_job(newsroom: Newsroom,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobs.service import Service
+
+    monkeypatch.setattr(worker, "tesseract_status", lambda: ocr.TesseractStatus(False, "tesseract is not installed"))
+    monkeypatch.setattr(checks, "WAIT_LIMIT", checks.WAIT_LIMIT)  # restored after the test
+    newsroom.hub.settings.media_dir = newsroom.media_dir
+    newsroom.hub.settings.photo_check_wait_s = 60
+    service = Service(newsroom.hub, with_bot=False, with_web=False)
+    jobs = service._jobs()
+    assert "photo-checks" in jobs
+    assert timedelta(seconds=60) == checks.WAIT_LIMIT  # the setting reached the approval gate
+    item_id = submit_with_photos(newsroom, jpeg_bytes())
+    run, _interval = jobs["photo-checks"]
+    report = await run()
+    assert report.skipped == 1 and states(newsroom, item_id) == ["skipped"]
+    newsroom.hub.settings.photo_checks_enabled = False
+    assert "photo-checks" not in service._jobs()
