@@ -18,6 +18,7 @@ from network_hub.db.models import Area
 from network_hub.errors import InvalidInput, NotFound
 from network_hub.permissions import ROOT_AREA
 from network_hub.states import AreaLevel
+from network_hub.textclean import strip_controls
 
 GEOTHAI_CREDIT = "ข้อมูลพื้นที่: GeoThai (CC BY 4.0)"
 LEVEL_BY_LENGTH = {2: AreaLevel.PROVINCE, 4: AreaLevel.DISTRICT, 6: AreaLevel.SUBDISTRICT, 8: AreaLevel.VILLAGE}
@@ -127,7 +128,7 @@ def add_village(session: Session, code: str, name: str, now: datetime, *, commun
     if code.endswith("00"):
         raise InvalidInput(f"{code}: หมู่ที่ 00 does not exist; the last two digits are 01-99",
                            f"{code}: ไม่มีหมู่ที่ 00 สองหลักสุดท้ายต้องเป็น 01-99")
-    name = (name or "").strip()
+    name = " ".join(strip_controls(name or "").split())  # one line, no control characters (feeds)
     if not name or len(name) > 200:
         raise InvalidInput("a village needs a name (1-200 characters)", "กรุณาระบุชื่อหมู่บ้าน (1-200 ตัวอักษร)")
     tambon = session.get(Area, code[:6])

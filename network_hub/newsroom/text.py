@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from network_hub.textclean import strip_controls
+
 # Zero-width space/non-joiner, word joiner, BOM, Mongolian vowel separator: invisible, pasted from
 # Word or web pages, and they break search, PDPA matching and Telegram's length counting.
 _ALWAYS_INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff\u180e]")
@@ -25,7 +27,7 @@ def normalize_text(text: str) -> str:
     text = _ALWAYS_INVISIBLE.sub("", text)
     text = _STRAY_ZWJ.sub("", text)
     text = _SPLIT_SARA_AM.sub("\u0e33", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_controls(text)  # \r\n → \n, other C0 controls out (they break the Atom feed)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 

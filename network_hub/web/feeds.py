@@ -31,6 +31,7 @@ from network_hub.newsroom.labels import CATEGORY_TH
 from network_hub.newsroom.receipts import parse_receipt
 from network_hub.permissions import ROOT_AREA
 from network_hub.states import ItemStatus
+from network_hub.textclean import strip_controls
 from network_hub.thai import be_datetime
 from network_hub.web.deps import get_hub, render, transaction
 
@@ -101,9 +102,10 @@ def atom_document(feed: FeedData, self_url: str) -> bytes:
     root = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "th"})
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        # XML 1.0 forbids most control characters: one stored before textclean would break the feed.
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: strip_controls(v) for k, v in attrs.items()})
         if text is not None:
-            element.text = text
+            element.text = strip_controls(text)
         return element
 
     sub(root, "id", f"{feed.base}/feeds/{feed.area.code}.atom")
