@@ -28,6 +28,7 @@ limit" answer is classified the same way.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -121,6 +122,10 @@ class LinePublisher:
             total=read_timeout if read_timeout is not None else settings.http_timeout_s, sock_connect=connect_timeout
         )
         self._clients: dict[tuple[str, str], AsyncApiClient] = {}
+        # One quota check and its sends at a time per Official Account in this process: two posts
+        # checked concurrently would both see the same room and overspend the reserve. (LINE's own
+        # 429 still stops the month's hard limit across processes.)
+        self._quota_locks: dict[str, asyncio.Lock] = {}
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _token(self, target: OutletTarget) -> str:
@@ -286,17 +291,18 @@ class LinePublisher:
                 code="line_retry_key_expired",
             )
         api = self.api(target)
-        # Requests already accepted (an earlier attempt) answer 409 and cost nothing, so the estimate
-        # counts the remaining ones only when resuming.
-        await self._check_quota(target, len(requests) - start_at)
         posted: list[str] = list(prior_external_ids)
-        for index in range(start_at, len(requests)):
-            key = call_retry_key(base_key, index)
-            try:
-                posted.extend(await self._send(api, target, requests[index], key))
-            except PublishError as error:
-                error.completed_calls = index
-                raise
+        async with self._quota_locks.setdefault(self._token(target), asyncio.Lock()):
+            # Requests already accepted (an earlier attempt) answer 409 and cost nothing, so the
+            # estimate counts the remaining ones only when resuming.
+            await self._check_quota(target, len(requests) - start_at)
+            for index in range(start_at, len(requests)):
+                key = call_retry_key(base_key, index)
+                try:
+                    posted.extend(await self._send(api, target, requests[index], key))
+                except PublishError as error:
+                    error.completed_calls = index
+                    raise
         return PublishResult(external_ids=posted, permalink=None)
 
     async def _send(self, api: AsyncMessagingApi, target: OutletTarget, objects: list[dict[str, Any]],

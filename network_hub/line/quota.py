@@ -1,0 +1,56 @@
+"""LINE's monthly message quota as the hub sees it: holds told to admins once, the month's use.
+
+The publisher refuses a post that does not fit the month's quota (code ``line_quota``); the engine
+keeps the delivery pending until the next quota month and blocks the outlet with the reason
+("โควตาข้อความ LINE เดือนนี้ไม่พอ"). This module tells the outlet's admins about it once per outlet
+and month (not once per delivery), and estimates each outlet's use for ``network-hub outlet list``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from network_hub.db.models import Delivery, KeyValue, LineGroup, Outlet
+from network_hub.notifications import NotificationKind, enqueue
+from network_hub.outbox.routing_people import admins_of_area
+from network_hub.thai import BANGKOK
+
+NOTICE_NAMESPACE = "line_quota_notice"
+
+
+def quota_month(now: datetime) -> str:
+    return now.astimezone(BANGKOK).strftime("%Y-%m")
+
+
+def month_start(now: datetime) -> datetime:
+    local = now.astimezone(BANGKOK)
+    return datetime(local.year, local.month, 1, tzinfo=BANGKOK)
+
+
+def tell_admins_once(session: Session, outlet: Outlet, reason: str, now: datetime) -> bool:
+    """Queue one notice to the admins of the outlet's area for this quota month; False if already told."""
+    key = f"{outlet.id}:{quota_month(now)}"
+    if session.get(KeyValue, (NOTICE_NAMESPACE, key)) is not None:
+        return False
+    session.add(KeyValue(namespace=NOTICE_NAMESPACE, key=key, value={"reason": reason[:500]}, updated_at=now))
+    for member_id in admins_of_area(session, outlet.area_code):
+        enqueue(session, member_id=member_id, kind=NotificationKind.OUTLET_NEEDS_HUMAN, now=now,
+                payload={"outlet_id": outlet.id, "outlet": outlet.name, "platform": outlet.platform,
+                         "reason": reason[:300]})
+    session.flush()
+    return True
+
+
+def month_use(session: Session, outlet: Outlet, now: datetime) -> tuple[int, int | None]:
+    """(posts sent this quota month, estimated messages they cost or None when the size is unknown).
+
+    A push costs one message per group member; the size is the last one recorded for the group.
+    """
+    sent = session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.outlet_id == outlet.id, Delivery.state == "sent", Delivery.sent_at >= month_start(now))) or 0
+    size = session.scalar(select(LineGroup.member_count).where(LineGroup.group_id == outlet.address)
+                          .order_by(LineGroup.updated_at.desc()).limit(1))
+    return sent, (sent * size if size is not None else None)
