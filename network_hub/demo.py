@@ -25,6 +25,7 @@ from network_hub.areas import add_village, load_official_areas
 from network_hub.clock import FrozenClock
 from network_hub.db.migrate import upgrade
 from network_hub.hub import Hub
+from network_hub.keyfile import ensure_private_dir
 from network_hub.newsroom import moderation
 from network_hub.newsroom.pdpa import Consent
 from network_hub.newsroom.photos import PhotoInput
@@ -135,7 +136,7 @@ def build_demo(settings: Settings, *, now: datetime) -> DemoNetwork:
     hub = Hub.from_settings(settings, clock=clock)
     network = DemoNetwork(settings=settings)
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(settings.data_dir)
         settings.ensure_secret_key()
         upgrade(hub.engine)
         with hub.transaction() as session:

@@ -9,14 +9,15 @@ import typer
 
 from network_hub.cli.common import JSON_OPTION, dumps, emit, get_hub
 from network_hub.db.migrate import require_current, upgrade
+from network_hub.keyfile import ensure_private_dir
 from network_hub.logs import configure_logging
 
 
 def init() -> None:
     """Create or upgrade the database (safe to run again)."""
     hub = get_hub()
-    hub.settings.data_dir.mkdir(parents=True, exist_ok=True)
-    hub.settings.resolved_media_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(hub.settings.data_dir)  # 0700: database, keys and photos are private
+    ensure_private_dir(hub.settings.resolved_media_dir)
     hub.settings.ensure_secret_key()
     upgrade(hub.engine)
     from network_hub.areas import ensure_root_area

@@ -8,6 +8,7 @@ PostgreSQL: psycopg 3, pool pre-ping so a killed connection is replaced.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, schema: st
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_sqlite_file(Path(parsed.database))
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
@@ -34,6 +35,15 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, schema: st
         url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
         connect_args=connect_args,
     )
+
+
+def _create_private_sqlite_file(path: Path) -> None:
+    """The data directory 0700 and the database file 0600 (SQLite gives its -wal/-shm files the same mode)."""
+    from network_hub.keyfile import FILE_MODE, ensure_private_dir
+
+    ensure_private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))  # an empty file is an empty database
 
 
 def _configure_sqlite(engine: Engine) -> None:

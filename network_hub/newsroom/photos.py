@@ -25,6 +25,7 @@ from sqlalchemy.orm import object_session
 
 from network_hub.db.models import NewsItem, Photo
 from network_hub.errors import InvalidInput
+from network_hub.keyfile import ensure_private_dir
 from network_hub.photo_checks.checks import new_check
 
 MAX_PHOTOS = 10
@@ -151,6 +152,7 @@ def store_photo(prepared: PreparedPhoto, media_dir: Path) -> Path:
     target = media_dir / prepared.relative_path
     if target.exists():
         return target
+    ensure_private_dir(media_dir)  # 0700; mkstemp below makes the file itself 0600
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
     try:
