@@ -198,6 +198,24 @@ class SimulatedUser:
             sent.append(self._post(chat_id, build))
         return sent
 
+    def share_contact(self, phone: str, *, user_id: int | None = None, first_name: str | None = None) -> FakeMessage:
+        """Send a contact: by default one's own (what the contact-request button sends, with
+        ``user_id`` = the sender); another ``user_id`` (or 0 for none) is a forwarded contact."""
+
+        def run() -> FakeMessage:
+            chat = self.fake.chat(self.id)
+            message = self.fake._new_message(chat, from_user_id=self.id)
+            data = self.fake.message_json(message)
+            data["from"] = self.as_json
+            contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name or self.first_name}
+            if user_id != 0:
+                contact["user_id"] = self.id if user_id is None else user_id
+            data["contact"] = contact
+            self.fake.push_update(message=data)
+            return message
+
+        return self.world.on_loop(run)
+
     def press(self, message: FakeMessage, label_or_data: str) -> str:
         """Press the button whose label contains ``label_or_data`` (or whose data equals it)."""
         button = _find_button(message, label_or_data)

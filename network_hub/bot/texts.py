@@ -43,6 +43,26 @@ TEXTS: dict[str, tuple[str, str]] = {
         "To join, ask your tambon admin or district CDD officer for an invite link and open it.",
     ),
     "invite_failed": ("😔 {reason}", "😔 {reason}"),
+    # -- linking by phone (the contact button; only one's own number) -----------------------------
+    "btn_share_phone": ("📱 แชร์เบอร์โทรศัพท์", "📱 Share my phone number"),
+    "share_phone_offer": (
+        "หากสำนักงานได้ใส่ชื่อและเบอร์โทรศัพท์ของท่านไว้ในรายชื่อเครือข่ายแล้ว "
+        "กดปุ่ม «แชร์เบอร์โทรศัพท์» ด้านล่าง ระบบจะเชื่อมบัญชี Telegram นี้กับรายชื่อของท่านให้",
+        "If the office has put your name and phone number on the network's roster, press "
+        "«Share my phone number» below and this Telegram account will be linked to it.",
+    ),
+    "share_phone_offer_joined": (
+        "หากท่านมีชื่ออยู่ในรายชื่อของสำนักงานแล้ว กดปุ่ม «แชร์เบอร์โทรศัพท์» ด้านล่าง "
+        "เพื่อรวมข้อมูลให้เป็นคนเดียวกัน (ไม่บังคับ)",
+        "If the office already has you on its roster, press «Share my phone number» below so both records "
+        "become one (optional).",
+    ),
+    "phone_linked": ("✅ เชื่อมบัญชี Telegram กับรายชื่อของท่านเรียบร้อยแล้ว", "✅ Your Telegram account is now linked"),
+    "phone_merged": ("✅ พบชื่อของท่านในรายชื่อของสำนักงาน รวมข้อมูลเป็นคนเดียวกันเรียบร้อยแล้ว",
+                     "✅ We found you on the office's roster and joined both records into one"),
+    "phone_already": ("ท่านเชื่อมบัญชีกับรายชื่อของเครือข่ายไว้แล้ว คุณ{name}\nส่งข่าว: /news  ช่วยเหลือ: /help",
+                      "Your account is already linked, {name}.\nSend news: /news  Help: /help"),
+    "phone_saved": ("✅ บันทึกเบอร์โทรศัพท์ของท่านแล้ว คุณ{name}", "✅ Your phone number is saved, {name}"),
     # -- common -----------------------------------------------------------------------------------
     "cancelled": ("ยกเลิกแล้ว ไม่มีการบันทึกใด ๆ\nเริ่มใหม่ได้ที่ /news", "Cancelled; nothing was saved.\n"
                   "Start again with /news"),
