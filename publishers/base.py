@@ -14,19 +14,17 @@ The engine maps classes to delivery states:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+if TYPE_CHECKING:
+    from publishers.plan import PostPlan
 
-class ErrorClass(StrEnum):
-    RETRYABLE = "retryable"
-    RATE_LIMITED = "rate_limited"
-    AMBIGUOUS = "ambiguous"
-    NEEDS_HUMAN = "needs_human"
-    PERMANENT = "permanent"
+# The engine's own enum (network_hub/states.py), so the outbox needs nothing from publishers.
+from network_hub.states import ErrorClass
 
 
 class PublishError(Exception):
@@ -115,7 +113,27 @@ class CheckResult:
 class Publisher(Protocol):
     platform: str
 
-    async def publish(self, post: Post, target: OutletTarget) -> PublishResult: ...
+    def plan(self, post: Post, target: OutletTarget) -> PostPlan:
+        """The exact calls ``publish`` makes for this post, in order, with what each costs against
+        the chat's rate limit (publishers/plan.py). Pure: no network, never raises for content."""
+        ...
+
+    async def publish(
+        self,
+        post: Post,
+        target: OutletTarget,
+        *,
+        start_at: int = 0,
+        prior_external_ids: Sequence[str] = (),
+    ) -> PublishResult:
+        """Execute ``plan(post, target).calls[start_at:]`` in order.
+
+        ``prior_external_ids``: ids posted by earlier invocations of this post (a resumed Telegram
+        text part replies to the first). A failing call raises PublishError with its own class,
+        ``completed_calls`` (plan calls fully done, counted from 0) and ``partial_external_ids``
+        (ids posted by this invocation).
+        """
+        ...
 
     async def edit(self, external_ids: list[str], post: Post, target: OutletTarget) -> None: ...
 

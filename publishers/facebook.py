@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +41,8 @@ from requests.adapters import HTTPAdapter
 from config.settings import Settings
 from publishers import redact
 from publishers.base import CheckResult, ErrorClass, OutletTarget, Post, PublishError, PublishResult
-from publishers.render import marker, render_plain
+from publishers.plan import PostPlan
+from publishers.render import marker, plan_facebook
 
 log = logging.getLogger(__name__)
 
@@ -298,15 +300,36 @@ class FacebookPublisher:
         return await asyncio.to_thread(func, *args, **kwargs)
 
     # -- publish ----------------------------------------------------------------------------------------------
-    async def publish(self, post: Post, target: OutletTarget) -> PublishResult:
+    def plan(self, post: Post, target: OutletTarget) -> PostPlan:
+        """Photo uploads (one call each), then the feed post with the whole text (no network)."""
+        return plan_facebook(post, thai_digits=target.thai_digits)
+
+    async def publish(
+        self,
+        post: Post,
+        target: OutletTarget,
+        *,
+        start_at: int = 0,
+        prior_external_ids: Sequence[str] = (),
+    ) -> PublishResult:
+        """Execute the plan. Only the last call (the feed post) is visible to residents; the
+        unpublished photo uploads before it are repeatable and their ids live only in this
+        invocation, so a failure reports ``completed_calls=0`` (resume = upload again, which posts
+        nothing twice) and a resume with ``0 < start_at ≤ photos`` uploads the photos again.
+        ``start_at`` past the feed post means the post is already there: nothing is sent."""
+        plan = self.plan(post, target)
+        if start_at >= len(plan.calls):
+            ids = [str(i) for i in prior_external_ids]
+            return PublishResult(ids, f"https://www.facebook.com/{ids[0]}" if ids else None)
         token = self._token(target)
         if len(post.photos) > 10:
             raise PublishError(
                 ErrorClass.PERMANENT, f"{len(post.photos)} photos: at most 10 per post", code="too_many_photos"
             )
         try:
-            return await self._run(self._publish_sync, post, target, token)
+            return await self._run(self._publish_sync, post, target, token, plan)
         except PublishError as error:
+            error.completed_calls = 0
             if error.code != 506:
                 raise
         # 506 "duplicate": the same text was posted last. If it carries our marker it is this post.
@@ -316,12 +339,11 @@ class FacebookPublisher:
             return found
         raise PublishError(ErrorClass.PERMANENT, "Facebook refused a duplicate of the Page's previous post", code=506)
 
-    def _publish_sync(self, post: Post, target: OutletTarget, token: str) -> PublishResult:
+    def _publish_sync(self, post: Post, target: OutletTarget, token: str, plan: PostPlan) -> PublishResult:
         page_id = target.address
         call = self._open(token)
         try:
-            message = render_plain(post, thai_digits=target.thai_digits, facebook_link_in_text=bool(post.photos))
-            post_args: dict[str, Any] = {"message": message}
+            post_args: dict[str, Any] = {"message": plan.calls[-1].text}
             if post.link and not post.photos:
                 post_args["link"] = post.link
             for index, media_id in enumerate(self._upload_photos(call, post, page_id)):
@@ -378,7 +400,7 @@ class FacebookPublisher:
     # -- edit / delete -------------------------------------------------------------------------------------------
     async def edit(self, external_ids: list[str], post: Post, target: OutletTarget) -> None:
         token = self._token(target)
-        message = render_plain(post, thai_digits=target.thai_digits, facebook_link_in_text=bool(post.photos))
+        message = self.plan(post, target).calls[-1].text
 
         def run() -> None:
             call = self._open(token)

@@ -24,8 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
+from network_hub.newsroom.text import title_is_printed
 from network_hub.thai import be_date, to_thai_digits, utf16_len
 from publishers.base import Post
+from publishers.plan import PlannedCall, PostPlan
 
 TELEGRAM_TEXT_LIMIT = 4096
 TELEGRAM_CAPTION_LIMIT = 1024
@@ -49,7 +51,11 @@ HUB_TAG_TELEGRAM = "#TambonPR"
 HUB_TAG_FACEBOOK = "#ประชาสัมพันธ์ตำบล"
 
 _URL = re.compile(r"https?://\S+")
+# What Thai digits must not touch: URLs (they would stop working), bare www. addresses and
+# hashtags (a tag with other digits is another tag).
+_SPARED = re.compile(r"https?://\S+|www\.\S+|#\S+")
 _ATOMS = re.compile(r"https?://\S+|\s+|[^\s]+")
+_TAG = re.compile(r"<[^>]+>")
 
 
 def marker(receipt_no: str) -> str:
@@ -58,10 +64,10 @@ def marker(receipt_no: str) -> str:
 
 
 def thai_digits_outside_urls(text: str) -> str:
-    """Thai digits everywhere except inside URLs (a converted URL would no longer work)."""
+    """Thai digits everywhere except inside URLs and hashtags (converted, they would no longer work)."""
     out: list[str] = []
     last = 0
-    for match in _URL.finditer(text):
+    for match in _SPARED.finditer(text):
         out.append(to_thai_digits(text[last : match.start()]))
         out.append(match.group(0))
         last = match.end()
@@ -126,20 +132,23 @@ class TelegramRender:
         return short.html, _pack(EMPTY, self.body, EMPTY, TELEGRAM_TEXT_LIMIT)
 
 
+def printed_title(post: Post) -> str:
+    """The title printed above the body, or "" when it adds nothing (docs/POSTS.md §1): a title
+    derived from the body, or one the body already starts with, is not printed again."""
+    title = " ".join(post.title.split())
+    return title if title_is_printed(title, post.body) else ""
+
+
 def body_text(post: Post) -> str:
-    """The body without its first line when that line is the title (the default title is the
-    body's first line; printing it twice would waste the caption and read badly)."""
-    body = post.body.strip()
-    first, _, rest = body.partition("\n")
-    if post.title.strip() and first.strip() == post.title.strip() and rest.strip():
-        return rest.strip()
-    return body
+    """The body exactly as the author wrote it (only leading/trailing blank space removed): the
+    title rule never cuts the body, so its opening is printed once and nothing is lost."""
+    return post.body.strip()
 
 
 def render_telegram(post: Post, *, thai_digits: bool = False) -> TelegramRender:
     convert = thai_digits_outside_urls if thai_digits else (lambda s: s)
     date = convert(be_date(post.published_at))
-    title = post.title.strip()
+    title = convert(printed_title(post))
     head = EMPTY
     if title:
         head = Part(title, f"<b>{html.escape(title, quote=False)}</b>") + _text("\n")
@@ -161,8 +170,9 @@ def render_plain(post: Post, *, thai_digits: bool = False, facebook_link_in_text
     """Facebook and sandbox text: title, date, body, footer with marker, Thai hashtags."""
     convert = thai_digits_outside_urls if thai_digits else (lambda s: s)
     lines: list[str] = []
-    if post.title.strip():
-        lines.append(post.title.strip())
+    title = convert(printed_title(post))
+    if title:
+        lines.append(title)
     lines.append(f"🗓 {convert(be_date(post.published_at))}")
     lines.append("")
     lines.append(convert(body_text(post)))
@@ -173,6 +183,54 @@ def render_plain(post: Post, *, thai_digits: bool = False, facebook_link_in_text
         lines.append(f"🔗 {post.link}")
     lines.append(" ".join(t for t in (FACEBOOK_TAGS.get(post.category, ""), HUB_TAG_FACEBOOK) if t))
     return "\n".join(lines)
+
+
+def visible_text(html_text: str) -> str:
+    """What a resident reads of a Telegram HTML text: tags removed, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+# -- the post plan per platform (publishers/plan.py) ------------------------------------------------
+# Pure functions of the post and the outlet's display option, so the bot preview, the dashboard
+# preview, the claim's pacing and the publisher all use the very same calls and texts.
+
+FACEBOOK_MESSAGE_LIMIT = 63_206  # characters of a Page post's message (bodies are ≤ 20,000 UTF-16 units)
+
+
+def plan_telegram(post: Post, *, thai_digits: bool = False) -> PostPlan:
+    """No photo: one ``sendMessage`` per text part (≤ 4,096 visible units). One photo:
+    ``sendPhoto`` with the caption; 2–10: ``sendMediaGroup`` (costs one message per photo). A
+    caption over 1,024 units keeps title, date and footer, and the body follows as
+    ``sendMessage`` replies to the first photo. More than 10 photos are planned as one album
+    that ``publish`` refuses (PERMANENT): the plan itself never fails."""
+    rendered = render_telegram(post, thai_digits=thai_digits)
+    calls: list[PlannedCall] = []
+    count = len(post.photos)
+    if not count:
+        texts = rendered.messages()
+    else:
+        caption, texts = rendered.caption_and_replies()
+        method = "sendPhoto" if count == 1 else "sendMediaGroup"
+        calls.append(PlannedCall(0, method, count, caption, tuple(range(count))))
+    for text in texts:
+        calls.append(PlannedCall(len(calls), "sendMessage", 1, text))
+    return PostPlan("telegram", tuple(calls))
+
+
+def plan_facebook(post: Post, *, thai_digits: bool = False) -> PostPlan:
+    """Each photo uploaded unpublished (one call each), then one feed post carrying the whole text
+    (and ``attached_media`` for the photos; the link as a link preview when there is no photo)."""
+    message = render_plain(post, thai_digits=thai_digits, facebook_link_in_text=bool(post.photos))
+    count = len(post.photos)
+    calls = [PlannedCall(i, "photo_upload", 1, "", (i,)) for i in range(count)]
+    calls.append(PlannedCall(count, "feed", 1, message, tuple(range(count))))
+    return PostPlan("facebook", tuple(calls))
+
+
+def plan_sandbox(post: Post, *, thai_digits: bool = False) -> PostPlan:
+    """One record holding the plain text (as Facebook would show it) and the Telegram parts."""
+    text = render_plain(post, thai_digits=thai_digits)
+    return PostPlan("sandbox", (PlannedCall(0, "sandbox", 1, text, tuple(range(len(post.photos)))),))
 
 
 # -- splitting ---------------------------------------------------------------------------------
@@ -212,13 +270,17 @@ def _hard_split(token: str, budget: int) -> list[str]:
 def split_text(text: str, first_budget: int, budget: int) -> list[str]:
     """Split ``text`` into chunks whose concatenation is exactly ``text``.
 
-    The first chunk fits ``first_budget`` and the others ``budget`` (UTF-16 units). A chunk ends at
-    a paragraph break when one falls in its second half, else at a word boundary.
+    The first chunk fits ``first_budget`` and the others ``budget`` (UTF-16 units). A chunk ends,
+    in order of preference, at a paragraph break (a newline) in its second half, at a space in
+    its second half (Thai separates sentences and phrases with a space, so the sentence stays
+    whole), else at a Thai word boundary; only a single word or URL longer than the budget is cut
+    inside (by code points, never between the halves of a surrogate pair).
     """
     chunks: list[str] = []
     current: list[str] = []
     current_len = 0
     last_break = -1  # index in ``current`` just after the last newline token
+    last_space = -1  # index in ``current`` just after the last whitespace token
 
     def limit() -> int:
         return first_budget if not chunks else budget
@@ -231,22 +293,23 @@ def split_text(text: str, first_budget: int, budget: int) -> list[str]:
         if current_len + size <= limit():
             current.append(token)
             current_len += size
-            if "\n" in token:
-                last_break = len(current)
+            if token.isspace():
+                last_space = len(current)
+                if "\n" in token:
+                    last_break = len(current)
             continue
         if size > limit() and not current:
             pieces = _hard_split(token, limit())
             pending.extend(reversed(pieces))
             continue
-        # The chunk is full: end it at a paragraph break in its second half when there is one.
-        if last_break > 0 and utf16_len("".join(current[:last_break])) * 2 >= limit():
-            pending.append(token)
-            pending.extend(reversed(current[last_break:]))
-            current = current[:last_break]
-        else:
-            pending.append(token)
+        pending.append(token)
+        for cut in (last_break, last_space):  # end the chunk at the best break in its second half
+            if cut > 0 and utf16_len("".join(current[:cut])) * 2 >= limit():
+                pending.extend(reversed(current[cut:]))
+                current = current[:cut]
+                break
         chunks.append("".join(current))
-        current, current_len, last_break = [], 0, -1
+        current, current_len, last_break, last_space = [], 0, -1, -1
     if current or not chunks:
         chunks.append("".join(current))
     return chunks

@@ -12,12 +12,14 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from publishers.base import CheckResult, ErrorClass, OutletTarget, Post, PublishError, PublishResult
-from publishers.render import render_plain, render_telegram
+from publishers.plan import PostPlan
+from publishers.render import plan_sandbox, plan_telegram
 
 ADDRESS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -50,20 +52,39 @@ class SandboxPublisher:
             json.dump(record, handle, ensure_ascii=False, indent=2)
         os.replace(temporary, path)
 
+    def plan(self, post: Post, target: OutletTarget) -> PostPlan:
+        """One call: the record (no network)."""
+        return plan_sandbox(post, thai_digits=target.thai_digits)
+
     def _render(self, post: Post, target: OutletTarget) -> dict[str, Any]:
-        telegram = render_telegram(post, thai_digits=target.thai_digits)
+        telegram = plan_telegram(post, thai_digits=target.thai_digits)
         return {
             "receipt_no": post.receipt_no,
             "category": post.category,
             "title": post.title,
-            "text": render_plain(post, thai_digits=target.thai_digits),
-            "telegram_html": telegram.messages(),
+            "text": self.plan(post, target).calls[0].text,
+            # what a Telegram channel would receive, call by call (the same plan the publisher runs)
+            "telegram_html": telegram.texts,
+            "telegram_calls": [
+                {"method": c.method, "messages": c.messages, "photo_indexes": list(c.photo_indexes)}
+                for c in telegram.calls
+            ],
             "photos": [{"sha256": p.sha256, "path": str(p.path) if p.path else None} for p in post.photos],
             "link": post.link,
             "published_at": post.published_at.isoformat(),
         }
 
-    async def publish(self, post: Post, target: OutletTarget) -> PublishResult:
+    async def publish(
+        self,
+        post: Post,
+        target: OutletTarget,
+        *,
+        start_at: int = 0,
+        prior_external_ids: Sequence[str] = (),
+    ) -> PublishResult:
+        if start_at >= 1:  # the one call is done: nothing left to record
+            ids = [str(i) for i in prior_external_ids]
+            return PublishResult(ids, f"sandbox://{target.address}/{ids[0]}" if ids else None)
         directory = self._dir(target.address)
         directory.mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)

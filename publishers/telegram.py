@@ -12,7 +12,10 @@ Errors (never a blind retry of a send whose outcome is unknown):
 the request never left) → RETRYABLE; ``TimedOut``/read errors/5xx after the request was sent →
 AMBIGUOUS; ``ChatMigrated`` → RETRYABLE with ``new_chat_id``; ``Forbidden``, revoked token, chat
 not found or no posting rights → NEEDS_HUMAN; other ``BadRequest`` → PERMANENT. When a later
-message of a multi-message post fails, ``partial_external_ids`` names the ones already posted.
+message of a multi-message post fails, ``partial_external_ids`` names the ones already posted and
+``completed_calls`` where to resume (``publish(..., start_at=...)``); the failure keeps its own
+class, so a 429 on part 3 is RATE_LIMITED, not AMBIGUOUS. The calls are the post plan
+(``plan()``, built by ``publishers.render.plan_telegram``), the same the previews show.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from telegram.request import HTTPXRequest
 from config.settings import Settings
 from publishers import redact
 from publishers.base import CheckResult, ErrorClass, OutletTarget, Post, PostPhoto, PublishError, PublishResult
-from publishers.render import render_telegram
+from publishers.plan import PlannedCall, PostPlan
+from publishers.render import plan_telegram
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -228,51 +232,76 @@ class TelegramPublisher:
             return f"https://t.me/c/{address[4:]}/{message_id}"  # works for the channel's members
         return None
 
-    # -- publish -----------------------------------------------------------------------------------
-    async def publish(self, post: Post, target: OutletTarget) -> PublishResult:
-        bot = await self._ready()
-        chat_id = self._chat_id(target)
-        rendered = render_telegram(post, thai_digits=target.thai_digits)
+    # -- plan and publish ----------------------------------------------------------------------------
+    def plan(self, post: Post, target: OutletTarget) -> PostPlan:
+        """The calls this post becomes, in order, and what each costs (no network)."""
+        return plan_telegram(post, thai_digits=target.thai_digits)
+
+    async def publish(
+        self,
+        post: Post,
+        target: OutletTarget,
+        *,
+        start_at: int = 0,
+        prior_external_ids: Sequence[str] = (),
+    ) -> PublishResult:
+        """Execute ``plan.calls[start_at:]`` in order.
+
+        ``prior_external_ids``: the ids posted by earlier invocations of this post (when resuming),
+        so a text part still replies to the post's first message. On failure the PublishError
+        carries ``completed_calls`` (plan calls fully done, counted from 0, those before
+        ``start_at`` included) and ``partial_external_ids`` (ids posted by this invocation); its
+        class is the failing call's own: a 429 or a connect error stays a definite refusal.
+        """
+        plan = self.plan(post, target)
         posted: list[str] = []
         file_ids: dict[str, str] = {}
+        prior = [str(i) for i in prior_external_ids]
+        if start_at >= len(plan.calls):  # nothing left to do
+            first = (prior or [None])[0]
+            return PublishResult(list(prior), self._permalink(target, int(first)) if first else None)
+        bot = await self._ready()
+        chat_id = self._chat_id(target)
+        done = start_at
         try:
-            if not post.photos:
-                for text in rendered.messages():
-                    reply = ReplyParameters(int(posted[0])) if posted else None
-                    message = await self._call(
-                        lambda t=text, r=reply: bot.send_message(
-                            chat_id, t, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_parameters=r
-                        ),
-                        sends=True,
-                    )
-                    posted.append(str(message.message_id))
-            else:
-                caption, replies = rendered.caption_and_replies()
-                messages = await self._send_photos(bot, chat_id, post.photos, caption)
+            for call in plan.calls[start_at:]:
+                anchor = (prior + posted)[:1]
+                messages = await self._execute(bot, chat_id, post, call, anchor)
                 posted.extend(str(m.message_id) for m in messages)
-                for photo, message in zip(post.photos, messages, strict=True):
+                for index, message in zip(call.photo_indexes, messages, strict=False):
                     if message.photo:
-                        file_ids[photo.sha256] = message.photo[-1].file_id
-                for text in replies:
-                    message = await self._call(
-                        lambda t=text: bot.send_message(
-                            chat_id,
-                            t,
-                            parse_mode=ParseMode.HTML,
-                            link_preview_options=NO_PREVIEW,
-                            reply_parameters=ReplyParameters(int(posted[0])),
-                        ),
-                        sends=True,
-                    )
-                    posted.append(str(message.message_id))
+                        file_ids[post.photos[index].sha256] = message.photo[-1].file_id
+                done = call.index + 1
         except PublishError as error:
             error.partial_external_ids = list(posted)
+            error.completed_calls = done
             if posted:
                 error.message += f" (after {len(posted)} message(s) of this post were posted)"
             raise
-        return PublishResult(
-            external_ids=posted, permalink=self._permalink(target, int(posted[0])), photo_file_ids=file_ids
-        )
+        ids = prior + posted
+        return PublishResult(external_ids=ids, permalink=self._permalink(target, int(ids[0])), photo_file_ids=file_ids)
+
+    async def _execute(
+        self, bot: Bot, chat_id: int | str, post: Post, call: PlannedCall, anchor: list[str]
+    ) -> list[Message]:
+        """One planned call; a text part replies to the post's first message when there is one."""
+        if call.method == "sendMessage":
+            reply = ReplyParameters(int(anchor[0])) if anchor else None
+            message = await self._call(
+                lambda: bot.send_message(
+                    chat_id, call.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                    reply_parameters=reply,
+                ),
+                sends=True,
+            )
+            return [message]
+        photos = [post.photos[i] for i in call.photo_indexes]
+        if len(post.photos) > 10:
+            raise PublishError(
+                ErrorClass.PERMANENT, f"{len(post.photos)} photos: Telegram albums hold at most 10",
+                code="too_many_photos",
+            )
+        return await self._send_photos(bot, chat_id, photos, call.text)
 
     async def _send_photos(
         self, bot: Bot, chat_id: int | str, photos: Sequence[PostPhoto], caption: str
@@ -331,17 +360,16 @@ class TelegramPublisher:
         """Correct a published post in place (same number of messages; extra old ones deleted)."""
         bot = await self._ready()
         chat_id = self._chat_id(target)
-        rendered = render_telegram(post, thai_digits=target.thai_digits)
+        plan = self.plan(post, target)
         photo_count = min(len(post.photos), len(external_ids))
-        if photo_count:
-            caption, texts = rendered.caption_and_replies()
+        texts = [call.text for call in plan.calls if call.method == "sendMessage"]
+        if photo_count and plan.calls[0].method != "sendMessage":
+            caption = plan.calls[0].text
             await self._edit(
                 lambda: bot.edit_message_caption(
                     chat_id, int(external_ids[0]), caption=caption, parse_mode=ParseMode.HTML
                 )
             )
-        else:
-            texts = rendered.messages()
         text_ids = external_ids[photo_count:]
         if len(texts) > len(text_ids):
             raise PublishError(

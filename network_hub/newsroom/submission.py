@@ -20,7 +20,7 @@ from network_hub.newsroom import pdpa, receipts
 from network_hub.newsroom.labels import CATEGORY_TH
 from network_hub.newsroom.photos import PhotoInput, attach_photos, prepare_photos
 from network_hub.newsroom.records import record_change, tell_author
-from network_hub.newsroom.text import TITLE_MAX, default_title, normalize_line, normalize_text
+from network_hub.newsroom.text import TITLE_MAX, default_title, is_derived_title, normalize_line, normalize_text
 from network_hub.notifications import NotificationKind
 from network_hub.permissions import Action, Actor, load_actor, require
 from network_hub.states import AreaLevel, Category, ItemStatus, MemberStatus
@@ -87,7 +87,7 @@ def title_after_text_change(item: NewsItem, new_body: str, new_title: str | None
     """A new title when given; else the old one, unless it was only the body's first line."""
     if new_title is not None and normalize_line(new_title):
         return clean_title(new_title, new_body)
-    if item.title == default_title(item.body):
+    if is_derived_title(item.title, item.body):
         return default_title(new_body)
     return item.title
 

@@ -1,0 +1,12 @@
+"""Fixtures for the post tests: the publisher fixtures (loopback fakes, real clients) are reused."""
+
+from tests.publishers.conftest import (  # noqa: F401  (pytest fixtures, found by name)
+    fb,
+    fb_pub,
+    fb_target,
+    page,
+    photo_files,
+    tg,
+    tg_pub,
+    tg_target,
+)
