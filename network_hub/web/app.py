@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError, StatementError
 from starlette.responses import RedirectResponse, Response
 
 from network_hub.errors import Conflict, HubError, InvalidInput, NeedsConfirmation, NotFound, PermissionDenied
@@ -19,6 +20,8 @@ from network_hub.web import (
     deliveries,
     feeds,
     items,
+    line_webhook,
+    metrics,
     outlets,
     queue,
     roster,
@@ -58,6 +61,10 @@ SECURITY_HEADERS = {
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     ),
 }
+
+
+OUT_OF_RANGE = InvalidInput("a number or date in the request is out of range",
+                            "ตัวเลขหรือวันที่ที่ระบุอยู่นอกช่วงที่ใช้ได้ กรุณาตรวจสอบแล้วลองใหม่")
 
 
 def _status_for(exc: HubError) -> int:
@@ -101,7 +108,26 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> Response:
-        return render(request, "error.html", status_code=_status_for(exc), message=exc.message(language_of(request)))
+        message = exc.message(language_of(request))
+        target = request.headers.get("hx-target")
+        if request.headers.get("hx-request") and target:
+            # An HTMX form on a card: show the error inside that card's form-error box and keep the
+            # form as it was (base.html lets htmx swap 4xx answers), instead of a dead-end page.
+            inline = render(request, "_error_inline.html", status_code=_status_for(exc), message=message)
+            inline.headers["HX-Retarget"] = f"#{target} .form-error"
+            inline.headers["HX-Reswap"] = "innerHTML"
+            return inline
+        return render(request, "error.html", status_code=_status_for(exc), message=message)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(StatementError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        """Ids above 2^63 and far dates (9999-12-31 + a week) answer 400, not 500 (issue 10, finding 10)."""
+        cause = exc.orig if isinstance(exc, StatementError) else exc
+        if not isinstance(exc, DataError) and not isinstance(cause, OverflowError):
+            raise exc  # a real database failure stays a 500 (and is logged as one)
+        log.info("refused %s %s: value out of range (%s)", request.method, request.url.path, type(cause).__name__)
+        return render(request, "error.html", status_code=400, message=OUT_OF_RANGE.message(language_of(request)))
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
@@ -117,6 +143,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (auth, queue, items, calendar, deliveries, roster, outlets, stats, sandbox, status, feeds):
         app.include_router(module.router)
+    app.include_router(line_webhook.router)  # signed by LINE: no session, no CSRF (see the module)
+    metrics.install(app, hub)  # /metrics (loopback or HUB_METRICS_TOKEN) and the latency histogram
     # Outermost: an oversized body is refused (413) before any other work (issue 10, finding 5).
     app.add_middleware(BodyLimitMiddleware)
     return app

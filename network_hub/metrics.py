@@ -1,0 +1,174 @@
+"""Prometheus metrics read from the database at scrape time.
+
+A custom collector instead of counters kept in memory: with several hub processes (web, workers)
+on one database, only the database knows how many deliveries are due or how many sends failed,
+so any process that serves ``/metrics`` reports the whole hub. Each scrape runs a handful of
+grouped counts; the request-latency histogram is the only per-process series (web/metrics.py).
+
+Series (all prefixed ``hub_``):
+
+- ``deliveries{state,platform}``: deliveries by state and outlet platform;
+- ``oldest_due_delivery_age_seconds``: how long the oldest due, unsent delivery has waited;
+- ``send_attempts_total{platform,outcome}``: send attempts by outcome (``sent`` or an error class:
+  retryable, rate_limited, ambiguous, needs_human, permanent);
+- ``rate_limited_total{platform}``: attempts a platform refused with "too many requests" (429);
+- ``unknown_deliveries_waiting``: deliveries whose outcome is unknown and wait for a person;
+- ``items_waiting_for_approval``;
+- ``line_quota_remaining_messages``: LINE messages left this month (NaN while unknown or LINE off);
+- ``reminder_occurrences{state}`` and ``reminder_occurrences_by_rule{rule,state}``;
+- ``notifications{state}`` and ``dm_failures``: direct messages to members, failed or unreachable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from network_hub.db.models import (
+    Delivery,
+    DeliveryAttempt,
+    KeyValue,
+    NewsItem,
+    Notification,
+    Outlet,
+    ReminderOccurrence,
+)
+from network_hub.hub import Hub
+from network_hub.states import (
+    DeliveryState,
+    ErrorClass,
+    ItemStatus,
+    NotificationState,
+    OccurrenceState,
+    Platform,
+)
+
+LINE_QUOTA_NAMESPACE = "line_quota_status"
+DUE_STATES = (DeliveryState.PENDING, DeliveryState.RETRY_WAIT)
+
+
+def record_line_quota(session: Session, account: str, limit: int | None, used: int, now: datetime) -> None:
+    """Remember what LINE last said about an Official Account's monthly quota (``limit`` None:
+    unlimited), so ``/metrics`` can report it without calling LINE on every scrape."""
+    row = session.get(KeyValue, (LINE_QUOTA_NAMESPACE, account))
+    value = {"limit": limit, "used": used, "at": now.isoformat()}
+    if row is None:
+        session.add(KeyValue(namespace=LINE_QUOTA_NAMESPACE, key=account, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+
+
+def line_quota_remaining(session: Session) -> float:
+    """Messages left over every known LINE account; NaN when no account has reported one."""
+    remaining: float | None = None
+    for value in session.scalars(select(KeyValue.value).where(KeyValue.namespace == LINE_QUOTA_NAMESPACE)):
+        if not isinstance(value, dict):
+            continue
+        if value.get("limit") is None:
+            return math.inf
+        remaining = (remaining or 0.0) + max(0, int(value["limit"]) - int(value.get("used") or 0))
+    return math.nan if remaining is None else remaining
+
+
+def snapshot(session: Session, now: datetime) -> dict[str, Any]:
+    """Every number the collector reports, as plain data (also handy in tests)."""
+    deliveries = {(state, platform): count for state, platform, count in session.execute(
+        select(Delivery.state, Outlet.platform, func.count()).join(Outlet, Outlet.id == Delivery.outlet_id)
+        .group_by(Delivery.state, Outlet.platform))}
+    oldest_due = session.scalar(select(func.min(Delivery.due_at)).where(
+        Delivery.state.in_(DUE_STATES), Delivery.due_at <= now,
+        (Delivery.not_before.is_(None)) | (Delivery.not_before <= now)))
+    if oldest_due is not None and oldest_due.tzinfo is None:
+        oldest_due = oldest_due.replace(tzinfo=now.tzinfo)
+    attempts = {(platform, outcome or "in_flight"): count for platform, outcome, count in session.execute(
+        select(Outlet.platform, DeliveryAttempt.outcome, func.count())
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id).join(Outlet, Outlet.id == Delivery.outlet_id)
+        .group_by(Outlet.platform, DeliveryAttempt.outcome))}
+    return {
+        "deliveries": deliveries,
+        "oldest_due_age_s": max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0,
+        "attempts": attempts,
+        "unknown": session.scalar(select(func.count()).select_from(Delivery)
+                                  .where(Delivery.state == DeliveryState.UNKNOWN)) or 0,
+        "waiting_items": session.scalar(select(func.count()).select_from(NewsItem)
+                                        .where(NewsItem.status == ItemStatus.SUBMITTED)) or 0,
+        "line_quota": line_quota_remaining(session),
+        "reminders": dict(((rule, state), count) for rule, state, count in session.execute(
+            select(ReminderOccurrence.rule, ReminderOccurrence.state, func.count())
+            .group_by(ReminderOccurrence.rule, ReminderOccurrence.state))),
+        "notifications": dict(session.execute(
+            select(Notification.state, func.count()).group_by(Notification.state)).all()),
+    }
+
+
+class HubCollector(Collector):
+    """Reads the hub's database on every scrape (see the module docstring for the series)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        with self.hub.sessions() as session:
+            data = snapshot(session, self.hub.clock.now())
+
+        deliveries = GaugeMetricFamily("hub_deliveries", "Deliveries by state and outlet platform",
+                                       labels=["state", "platform"])
+        platforms = sorted({p.value for p in Platform} | {p for _s, p in data["deliveries"]})
+        for state in DeliveryState:
+            for platform in platforms:
+                deliveries.add_metric([state.value, platform], data["deliveries"].get((state.value, platform), 0))
+        yield deliveries
+
+        yield GaugeMetricFamily("hub_oldest_due_delivery_age_seconds",
+                                "How long the oldest due, unsent delivery has waited", value=data["oldest_due_age_s"])
+
+        attempts = CounterMetricFamily("hub_send_attempts", "Send attempts by platform and outcome "
+                                       "(sent or the error class)", labels=["platform", "outcome"])
+        outcomes = ["sent", *(e.value for e in ErrorClass)]
+        seen_outcomes = sorted({o for _p, o in data["attempts"]} - set(outcomes))
+        for platform in platforms:
+            for outcome in (*outcomes, *seen_outcomes):
+                attempts.add_metric([platform, outcome], data["attempts"].get((platform, outcome), 0))
+        yield attempts
+
+        limited = CounterMetricFamily("hub_rate_limited", "Sends a platform refused as too many requests (429)",
+                                      labels=["platform"])
+        for platform in platforms:
+            limited.add_metric([platform], data["attempts"].get((platform, ErrorClass.RATE_LIMITED.value), 0))
+        yield limited
+
+        yield GaugeMetricFamily("hub_unknown_deliveries_waiting",
+                                "Deliveries with an unknown outcome waiting for a person", value=data["unknown"])
+        yield GaugeMetricFamily("hub_items_waiting_for_approval", "News items waiting for a moderator",
+                                value=data["waiting_items"])
+        yield GaugeMetricFamily("hub_line_quota_remaining_messages",
+                                "LINE messages left this month over the known Official Accounts (NaN: unknown)",
+                                value=data["line_quota"])
+
+        reminders = GaugeMetricFamily("hub_reminder_occurrences", "Reminder occurrences by state",
+                                      labels=["state"])
+        states = sorted({s.value for s in OccurrenceState} | {s for _r, s in data["reminders"]})
+        for state in states:
+            reminders.add_metric([state], sum(n for (_r, s), n in data["reminders"].items() if s == state))
+        yield reminders
+        by_rule = GaugeMetricFamily("hub_reminder_occurrences_by_rule", "Reminder occurrences by rule and state",
+                                    labels=["rule", "state"])
+        for (rule, state), count in sorted(data["reminders"].items()):
+            by_rule.add_metric([rule, state], count)
+        yield by_rule
+
+        notifications = GaugeMetricFamily("hub_notifications", "Direct messages to members by state",
+                                          labels=["state"])
+        for state in NotificationState:
+            notifications.add_metric([state.value], data["notifications"].get(state.value, 0))
+        yield notifications
+        failed = sum(data["notifications"].get(s, 0) for s in (NotificationState.FAILED, NotificationState.UNREACHABLE))
+        yield GaugeMetricFamily("hub_dm_failures", "Direct messages that failed or could not reach the member",
+                                value=failed)
