@@ -7,6 +7,9 @@ spelled out here for English; everything else the pages say is in ``MESSAGES``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from network_hub.newsroom.labels import CATEGORY_TH, PDPA_FLAG_TH, STATUS_TH
 
@@ -16,6 +19,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app_name": ("ศูนย์ข่าวเครือข่ายประชาสัมพันธ์ตำบล", "Tambon PR Hub"),
     "app_short": ("ศูนย์ข่าวตำบล", "PR Hub"),
     "menu": ("เมนู", "Menu"),
+    "new_time": ("เวลาเผยแพร่ใหม่", "New time"),
+    "decision_reason": ("เหตุผลของผู้ตรวจข่าว", "Moderator's reason"),
+    "pause_reason": ("เหตุผลที่หยุด (ผู้ดูแลเห็นเท่านั้น)", "Why it is paused (seen by the office only)"),
+    "paused_because": ("หยุดเพราะ", "Paused because"),
+    "technical_detail": ("รายละเอียดทางเทคนิค", "Technical detail"),
+    "seconds_ago": ("ผ่านมา (วินาที)", "Seconds ago"),
+    "process_id": ("รหัสโปรเซส", "Process"),
+    "queue_empty_new_hub": ("ยังไม่มีข่าวเข้ามา เริ่มจากเชิญผู้ส่งข่าวในหน้า “สมาชิก” แล้วให้ส่งข่าวผ่านบอท Telegram ข่าวจะมารอที่นี่",
+                            "No news yet. Invite reporters on the Roster page; "
+                            "the news they send through the Telegram bot waits here."),
+    "queue_empty_next": ("ข่าวที่ส่งมาใหม่จะแสดงที่นี่ ดูข่าวที่ตั้งเวลาไว้ได้ใน “ปฏิทินเผยแพร่”",
+                         "New news will appear here; scheduled news is on the Calendar."),
+    "go_roster": ("ไปหน้าสมาชิก", "Open the roster"),
+    "go_calendar": ("ไปหน้าปฏิทิน", "Open the calendar"),
+    "expires_on": ("หมดอายุ {date}", "expires {date}"),
+    "uses_of": ("ใช้แล้ว {uses}/{max} ครั้ง", "used {uses} of {max}"),
+    "post_link": ("ดูในช่องทดลอง", "View in the sandbox"),
+    "calendar_heading_month": ("{month} พ.ศ. {year}", "{month} {year}"),
+    "calendar_heading_week": ("สัปดาห์ {start} – {end}", "Week {start} – {end}"),
+    "go_to": ("ไปที่", "Go to"),
+    "all_areas": ("ทุกพื้นที่ของท่าน", "All your areas"),
+    "picker_day": ("วันที่", "Day"),
+    "picker_month": ("เดือน", "Month"),
+    "picker_year": ("ปี พ.ศ.", "Year"),
+    "picker_hour": ("ชั่วโมง", "Hour"),
+    "picker_minute": ("นาที", "Minute"),
     "nav_queue": ("คิวรอพิจารณา", "Queue"),
     "nav_items": ("ข่าวทั้งหมด", "News"),
     "nav_calendar": ("ปฏิทินเผยแพร่", "Calendar"),
@@ -76,7 +105,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "photos": ("ภาพ", "Photos"),
     "filter": ("กรอง", "Filter"),
     "all": ("ทั้งหมด", "All"),
-    "area": ("พื้นที่ (รหัส)", "Area (code)"),
+    "area": ("พื้นที่", "Area"),
     "week": ("สัปดาห์", "Week"),
     "month": ("เดือน", "Month"),
     "previous": ("ก่อนหน้า", "Previous"),
@@ -141,7 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chart": ("แผนภูมิ", "Chart"),
     "no_items": ("ไม่มีข่าว", "No news"),
     "version": ("ฉบับที่", "Version"),
-    "via": ("ผ่าน", "via"),
+    "via": ("ผ่าน", "via "),
     "who": ("ผู้ทำ", "By"),
     "when": ("เมื่อ", "When"),
     "action": ("การกระทำ", "Action"),
@@ -161,6 +190,111 @@ PDPA_EN = {
     "health_or_disability": "Health or disability", "bank_account": "Bank account",
 }
 ROLE_TH = {"reporter": "ผู้ส่งข่าว", "moderator": "ผู้ตรวจข่าว", "coordinator": "ผู้ประสานงาน", "admin": "ผู้ดูแลระบบ"}
+ROLE_EN = {"reporter": "Reporter", "moderator": "Moderator", "coordinator": "Coordinator", "admin": "Administrator"}
+
+# Every code a page may show, as (Thai, English). The keys are the stored values of the enums in
+# network_hub/states.py (and a few string states kept elsewhere); tests/web/test_no_raw_codes.py
+# renders every page and fails when one of those values reaches the screen untranslated.
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "member_status": {
+        "active": ("ใช้งานอยู่", "Active"), "suspended": ("ระงับการใช้งาน", "Suspended"),
+        "forgotten": ("ลบข้อมูลส่วนบุคคลแล้ว", "Forgotten (PDPA)"),
+    },
+    "outlet_status": {"active": ("เปิดใช้งาน", "Active"), "paused": ("หยุดชั่วคราว", "Paused")},
+    "platform": {
+        "telegram": ("เทเลแกรม", "Telegram"), "facebook": ("เฟซบุ๊ก", "Facebook"),
+        "sandbox": ("ช่องทดลอง", "Sandbox"), "line": ("ไลน์", "LINE"),
+    },
+    "delivery_state": {
+        "pending": ("รอส่ง", "Waiting"), "claimed": ("กำลังเตรียมส่ง", "Being prepared"),
+        "sending": ("กำลังส่ง", "Sending"), "sent": ("ส่งแล้ว", "Sent"),
+        "retry_wait": ("รอส่งใหม่อัตโนมัติ", "Waiting to retry"), "failed": ("ส่งไม่สำเร็จ", "Failed"),
+        "cancelled": ("ยกเลิกแล้ว", "Cancelled"), "unknown": ("ไม่แน่ใจว่าโพสต์แล้วหรือไม่", "Unknown: check the outlet"),
+    },
+    "followup_action": {"edit": ("แก้ไขโพสต์", "Edit the post"), "delete": ("ลบโพสต์", "Delete the post")},
+    "followup_state": {
+        "pending": ("รอดำเนินการ", "waiting"), "done": ("เสร็จแล้ว", "done"), "failed": ("ไม่สำเร็จ", "failed"),
+        "unsupported": ("ช่องทางนี้ทำไม่ได้ ต้องทำเองที่ช่องทาง", "not supported: do it on the outlet"),
+    },
+    "notification_state": {
+        "pending": ("รอส่ง", "waiting"), "sent": ("ส่งแล้ว", "sent"), "failed": ("ส่งไม่สำเร็จ", "failed"),
+        "unreachable": ("ติดต่อไม่ได้", "unreachable"),
+    },
+    "occurrence_state": {
+        "planned": ("ตามกำหนด", "planned"), "sent": ("ส่งแล้ว", "sent"), "skipped": ("ข้าม", "skipped"),
+        "coalesced": ("รวมกับครั้งก่อน", "merged"),
+    },
+    "area_level": {
+        "country": ("ประเทศ", "Country"), "province": ("จังหวัด", "Province"), "district": ("อำเภอ", "District"),
+        "subdistrict": ("ตำบล", "Tambon"), "village": ("หมู่บ้าน", "Village"),
+    },
+    "invite_state": {
+        "active": ("ใช้ได้", "Active"), "revoked": ("ยกเลิกแล้ว", "Revoked"), "expired": ("หมดอายุแล้ว", "Expired"),
+        "used_up": ("ใช้ครบแล้ว", "Used up"),
+    },
+    "error_class": {
+        "retryable": ("ขัดข้องชั่วคราว จะลองใหม่", "temporary, will retry"),
+        "rate_limited": ("ถูกจำกัดความถี่ จะลองใหม่", "rate limited, will retry"),
+        "ambiguous": ("ไม่แน่ใจว่าโพสต์แล้วหรือไม่", "unknown whether it was posted"),
+        "needs_human": ("ต้องให้ผู้ดูแลแก้ไข", "needs a person"),
+        "permanent": ("ส่งไม่ได้", "cannot be sent"),
+    },
+    "via": {
+        "web": ("เว็บ", "web"), "bot": ("บอท", "bot"), "cli": ("คำสั่งผู้ดูแลระบบ", "command line"),
+        "system": ("ระบบ", "system"), "demo": ("ข้อมูลตัวอย่าง", "demo"), "invite": ("ลิงก์เชิญ", "invite"),
+        "scheduler": ("ระบบตั้งเวลา", "scheduler"), "line": ("ไลน์", "LINE"),
+    },
+    "check_verdict": {
+        "ok": ("ใช้งานได้", "OK"), "token_invalid": ("โทเคนใช้ไม่ได้ ต้องเชื่อมต่อใหม่", "token invalid: reconnect"),
+        "token_expiring": ("โทเคนใกล้หมดอายุ", "token expiring soon"),
+        "not_admin": ("บอทไม่ได้เป็นผู้ดูแลของช่อง", "the bot is not an admin"),
+        "not_member": ("บอทไม่ได้อยู่ในกลุ่ม", "the bot is not a member"),
+        "chat_not_found": ("ไม่พบกลุ่มหรือช่อง", "chat not found"), "chat_migrated": ("กลุ่มย้ายที่อยู่", "chat moved"),
+        "bad_address": ("ที่อยู่ช่องทางไม่ถูกต้อง", "bad address"), "no_token": ("ยังไม่ได้ตั้งโทเคน", "no token set"),
+        "not_configured": ("ยังไม่ได้ตั้งค่า", "not configured"), "rate_limited": ("ถูกจำกัดความถี่ชั่วคราว", "rate limited"),
+        "unreachable": ("ติดต่อแพลตฟอร์มไม่ได้", "unreachable"), "error": ("ผิดพลาด", "error"),
+        "missing_permission": ("สิทธิ์ของเพจถูกถอน ต้องเชื่อมต่อใหม่", "permission removed: reconnect"),
+        "version_unsupported": ("รุ่น API เลิกใช้แล้ว", "API version unsupported"),
+        "not_writable": ("เขียนไฟล์ไม่ได้", "not writable"), "channel": ("ช่องทาง", "channel"),
+    },
+    "process_role": {
+        "scheduler": ("ตัวตั้งเวลาและส่งข่าว", "scheduler"), "dispatcher": ("ตัวส่งข่าว", "dispatcher"),
+        "bot": ("บอท", "bot"), "web": ("เว็บ", "web"), "worker": ("ตัวทำงาน", "worker"),
+    },
+}
+
+# History events (audit actions). ``news.*`` are lifecycle verbs, ``item.*`` status changes made
+# by the engine; anything not listed falls back to "<object> changed", never the raw action name.
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "news.submit": ("ส่งข่าว", "Submitted"), "news.resubmit": ("ส่งข่าวที่แก้ไขแล้ว", "Resubmitted"),
+    "news.edit": ("แก้ไขข่าว", "Edited"), "news.approve": ("อนุมัติข่าว", "Approved"),
+    "news.reschedule": ("เลื่อนเวลาเผยแพร่", "Rescheduled"), "news.unschedule": ("ยกเลิกการตั้งเวลา", "Schedule cancelled"),
+    "news.reject": ("ไม่อนุมัติข่าว", "Rejected"), "news.return": ("ส่งกลับให้แก้ไข", "Returned for changes"),
+    "news.correct": ("แก้ไขข่าวที่เผยแพร่แล้ว", "Corrected"), "news.withdraw": ("ถอนข่าว", "Withdrawn"),
+    "item.schedule_reached": ("ถึงเวลาเผยแพร่", "Scheduled time reached"),
+    "delivery.retry": ("สั่งส่งใหม่", "Sent again"), "delivery.resolved_posted": ("ยืนยันว่าโพสต์แล้ว", "Confirmed posted"),
+    "delivery.resolved_not_posted": ("ยืนยันว่ายังไม่ได้โพสต์", "Confirmed not posted"),
+    "delivery.reconciled_found": ("ระบบพบโพสต์ที่ช่องทาง", "Found on the outlet"),
+    "delivery.reconciled_absent": ("ระบบไม่พบโพสต์ที่ช่องทาง", "Not found on the outlet"),
+    "outlet.added": ("เพิ่มช่องทาง", "Outlet added"), "outlet.paused": ("หยุดช่องทางชั่วคราว", "Outlet paused"),
+    "outlet.resumed": ("เปิดใช้ช่องทาง", "Outlet resumed"), "outlet.chat_migrated": ("กลุ่มแชตย้ายที่อยู่", "Chat moved"),
+    "member.add": ("เพิ่มสมาชิก", "Member added"), "member.update": ("แก้ไขข้อมูลสมาชิก", "Member updated"),
+    "member.forget": ("ลบข้อมูลส่วนบุคคล", "Member forgotten"), "member.set_password": ("ตั้งรหัสผ่าน", "Password set"),
+    "member.language": ("เปลี่ยนภาษา", "Language changed"), "member.unreachable": ("ติดต่อทางบอทไม่ได้", "Unreachable"),
+    "member.reachable": ("ติดต่อทางบอทได้อีกครั้ง", "Reachable again"),
+    "invite.create": ("สร้างลิงก์เชิญ", "Invite created"), "invite.redeem": ("ใช้ลิงก์เชิญ", "Invite used"),
+    "invite.revoke": ("ยกเลิกลิงก์เชิญ", "Invite revoked"), "invite.link_shown": ("เปิดดูลิงก์เชิญ", "Invite link shown"),
+    "grant.add": ("ให้บทบาท", "Role granted"), "grant.remove": ("ถอนบทบาท", "Role removed"),
+    "village.add": ("เพิ่มหมู่บ้าน", "Village added"), "areas.load": ("โหลดข้อมูลพื้นที่", "Areas loaded"),
+    "roster.import": ("นำเข้ารายชื่อ", "Roster imported"),
+    "area.set_moderation_chat": ("ตั้งกลุ่มผู้ตรวจข่าว", "Moderators' chat set"),
+    "area.moderation_chat_migrated": ("กลุ่มผู้ตรวจข่าวย้ายที่อยู่", "Moderators' chat moved"),
+}
+OBJECT_LABELS: dict[str, tuple[str, str]] = {
+    "news": ("ข่าว", "News"), "item": ("ข่าว", "News"), "delivery": ("การส่ง", "Delivery"),
+    "outlet": ("ช่องทาง", "Outlet"), "member": ("สมาชิก", "Member"), "invite": ("ลิงก์เชิญ", "Invite"),
+    "grant": ("บทบาท", "Role"), "area": ("พื้นที่", "Area"), "village": ("หมู่บ้าน", "Village"),
+}
 
 
 def translator(language: str) -> Callable[..., str]:
@@ -187,4 +321,50 @@ def pdpa_label(flag: str, language: str) -> str:
 
 
 def role_label(role: str, language: str) -> str:
-    return role if language == "en" else ROLE_TH.get(role, role)
+    return ROLE_EN.get(role, role) if language == "en" else ROLE_TH.get(role, role)
+
+
+def label(kind: str, value: object, language: str) -> str:
+    """The reader's word for a stored code of ``kind`` (see LABELS); unknown codes are shown as ``–``
+    in Thai rather than leaking an English code, and as themselves in English."""
+    if value is None or value == "":
+        return "–"
+    text = str(value)
+    pair = LABELS.get(kind, {}).get(text)
+    if pair is None:
+        return text if language == "en" else "–"
+    return pair[1] if language == "en" else pair[0]
+
+
+def action_label(action: str, language: str) -> str:
+    """``news.approve`` → "อนุมัติข่าว"; an engine status change ``item.published`` → "สถานะ: เผยแพร่แล้ว"."""
+    index = 1 if language == "en" else 0
+    pair = ACTION_LABELS.get(action)
+    if pair:
+        return pair[index]
+    prefix, _, rest = action.partition(".")
+    if prefix == "item" and rest:
+        word = ("สถานะ", "Status")[index]
+        return f"{word}: {status_label(rest, language)}"
+    if prefix == "delivery" and rest.startswith(("edit_", "delete_")):
+        verb, _, state = rest.partition("_")
+        return f"{label('followup_action', verb, language)}: {label('followup_state', state, language)}"
+    thing = OBJECT_LABELS.get(prefix, ("รายการ", "Record"))[index]
+    return f"{thing}: " + ("มีการเปลี่ยนแปลง" if index == 0 else "changed")
+
+
+def via_label(via: str | None, language: str) -> str:
+    """Where an action came from: "web" → "เว็บ"; "system" (or nothing) → "ระบบ"."""
+    return label("via", via or "system", language)
+
+
+def helpers(language: str, tz: ZoneInfo, today: date) -> dict[str, Any]:
+    """Label functions and date-picker values every template gets (see deps.render)."""
+    from network_hub.web import datepicker
+
+    return {
+        "label": lambda kind, value: label(kind, value, language),
+        "action_label": lambda action: action_label(action, language),
+        "via_label": lambda via: via_label(via, language),
+        **datepicker.helpers(language, tz, today),
+    }

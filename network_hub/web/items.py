@@ -8,11 +8,12 @@ to the page it came from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
 from starlette.responses import FileResponse, RedirectResponse, Response
 
@@ -20,10 +21,13 @@ from network_hub.db.models import Delivery, Member, Outlet, Photo
 from network_hub.errors import InvalidInput, NotFound
 from network_hub.newsroom import moderation
 from network_hub.newsroom.queries import get_item, item_history, list_items
+from network_hub.permissions import Action
 from network_hub.states import ItemStatus
-from network_hub.timeparse import parse_local_time
+from network_hub.thai import be_datetime
+from network_hub.web.datepicker import parse_datetime
 from network_hub.web.deps import CSRF, VIEWER, Viewer, get_hub, now, render, safe_next, transaction
-from network_hub.web.presenters import item_cards
+from network_hub.web.i18n import via_label
+from network_hub.web.presenters import area_options, item_cards
 
 router = APIRouter()
 VIA = "web"
@@ -31,12 +35,22 @@ VIA = "web"
 
 @router.get("/items")
 def items_page(request: Request, viewer: Viewer = VIEWER, status: str = "", area: str = "") -> Response:
-    if status and status not in {s.value for s in ItemStatus}:
-        raise InvalidInput(f"unknown status {status!r}", f"ไม่รู้จักสถานะ '{status}'")
+    """News in the viewer's areas, filtered by status and by an area chosen by its Thai name. A wrong
+    filter value shows the page again with the error next to the form (never a dead end)."""
+    error = None
+    area = area.strip()
     with transaction(request) as session:
-        items = list_items(session, actor=viewer.actor, status=status or None, area=area.strip() or None)
+        options = area_options(session, viewer.areas(Action.SUBMIT))  # every area the viewer holds a role in
+        if status and status not in {s.value for s in ItemStatus}:
+            error, status = InvalidInput(f"unknown status {status!r}", f"ไม่รู้จักสถานะ '{status}'"), ""
+        if area and area not in {code for code, _ in options}:
+            error = InvalidInput(f"area {area!r} is not one of yours", f"พื้นที่ '{area}' ไม่อยู่ในพื้นที่ของท่าน")
+            area = ""
+        items = list_items(session, actor=viewer.actor, status=status or None, area=area or None)
         cards = item_cards(session, viewer, items)
-    return render(request, "items.html", cards=cards, status=status, area=area, statuses=list(ItemStatus))
+    message = error.message(viewer.language) if error else None
+    return render(request, "items.html", status_code=400 if error else 200, cards=cards, status=status, area=area,
+                  statuses=list(ItemStatus), area_options=options, error=message)
 
 
 @router.get("/items/{item_id}")
@@ -51,14 +65,16 @@ def item_page(request: Request, item_id: int, viewer: Viewer = VIEWER) -> Respon
         deliveries = [
             {"id": d.id, "state": d.state, "attempts": d.attempts, "permalink": d.permalink,
              "last_error": d.last_error, "outlet": o.name, "platform": o.platform, "due_at": d.due_at,
-             "sent_at": d.sent_at, "followup": d.followup_action and f"{d.followup_action}:{d.followup_state}"}
+             "sent_at": d.sent_at, "followup_action": d.followup_action, "followup_state": d.followup_state}
             for d, o in session.execute(
                 select(Delivery, Outlet).join(Outlet, Outlet.id == Delivery.outlet_id)
                 .where(Delivery.item_id == item.id).order_by(Delivery.id)).all()
         ]
     for entry in history:
         entry["at_dt"] = datetime.fromisoformat(entry["at"]) if entry.get("at") else None
-        entry["who"] = names.get(entry["actor_id"], "ระบบ" if not entry["actor_id"] else f"#{entry['actor_id']}")
+        # No member behind it: the hub itself did it ("ระบบ"), whatever channel label was stored.
+        entry["who"] = names.get(entry["actor_id"], f"#{entry['actor_id']}") if entry["actor_id"] else \
+            via_label(entry.get("via"), viewer.language)
     done = request.query_params.get("done")
     return render(request, "item.html", card=card, history=history, deliveries=deliveries, done=done)
 
@@ -84,9 +100,22 @@ def _media_file(media_dir: Path, relative: str) -> Path:
     return path
 
 
-def _when(request: Request, text: str) -> Any:
-    hub = get_hub(request)
-    return parse_local_time(text.replace("T", " ")[:16], hub.settings.tz, now=now(request))
+async def form_fields(request: Request) -> Mapping[str, Any]:
+    """The whole posted form (Starlette caches it, so the Form(...) parameters still read it too)."""
+    return await request.form()
+
+
+FIELDS = Depends(form_fields)
+
+
+def _when(request: Request, fields: Mapping[str, Any]) -> datetime | None:
+    """The Buddhist Era picker's local time (or an ISO ``at``), which must lie in the future."""
+    tz = get_hub(request).settings.tz
+    when = parse_datetime(fields, "at", tz, what_th="เวลาเผยแพร่")
+    if when is not None and when <= now(request):
+        shown = be_datetime(when, tz)
+        raise InvalidInput(f"{when.isoformat()} is in the past", f"เวลา {shown} ผ่านไปแล้ว กรุณาเลือกเวลาในอนาคต")
+    return when
 
 
 def _finish(request: Request, viewer: Viewer, item_id: int, verb: str, next_url: str) -> Response:
@@ -102,10 +131,12 @@ def _finish(request: Request, viewer: Viewer, item_id: int, verb: str, next_url:
 
 @router.post("/items/{item_id}/approve", dependencies=[CSRF])
 def approve(request: Request, item_id: int, viewer: Viewer = VIEWER, version: int = Form(...),
-            at: str = Form(""), confirm_pdpa: str = Form(""), approve_now: str = Form(""),
-            next: str = Form("")) -> Response:
-    # The "approve now" button wins over a time typed in the same form.
-    when = _when(request, at) if at.strip() and approve_now != "1" else None
+            confirm_pdpa: str = Form(""), approve_now: str = Form(""), schedule: str = Form(""),
+            next: str = Form(""), fields: Mapping[str, Any] = FIELDS) -> Response:
+    # The "approve now" button wins over a time chosen in the same form.
+    when = None if approve_now == "1" else _when(request, fields)
+    if when is None and schedule == "1":
+        raise InvalidInput("choose the time to publish", "กรุณาเลือกวันและเวลาเผยแพร่")
     with transaction(request) as session:
         moderation.approve_item(session, item_id, actor=viewer.actor, at=when, confirm_pdpa=confirm_pdpa == "1",
                                 expected_version=version, now=now(request), via=VIA)
@@ -114,11 +145,12 @@ def approve(request: Request, item_id: int, viewer: Viewer = VIEWER, version: in
 
 @router.post("/items/{item_id}/reschedule", dependencies=[CSRF])
 def reschedule(request: Request, item_id: int, viewer: Viewer = VIEWER, version: int = Form(...),
-               at: str = Form(""), next: str = Form("")) -> Response:
-    if not at.strip():
+               next: str = Form(""), fields: Mapping[str, Any] = FIELDS) -> Response:
+    when = _when(request, fields)
+    if when is None:
         raise InvalidInput("choose the new time", "กรุณาเลือกเวลาใหม่")
     with transaction(request) as session:
-        moderation.reschedule_item(session, item_id, actor=viewer.actor, at=_when(request, at),
+        moderation.reschedule_item(session, item_id, actor=viewer.actor, at=when,
                                    expected_version=version, now=now(request), via=VIA)
     return _finish(request, viewer, item_id, "reschedule", next)
 

@@ -12,6 +12,7 @@ from network_hub.db.models import Outlet
 from network_hub.outlets import get_outlet, list_outlets, pause_outlet, resume_outlet
 from network_hub.permissions import Action, require
 from network_hub.web.deps import CSRF, VIEWER, Viewer, get_hub, now, render, transaction
+from network_hub.web.presenters import area_names
 from publishers.registry import Publishers
 
 router = APIRouter()
@@ -23,8 +24,10 @@ def outlets_page(request: Request, viewer: Viewer = VIEWER) -> Response:
     viewer.require_anywhere(Action.VIEW_STATS)
     with transaction(request) as session:
         outlets = list_outlets(session)
+        names = area_names(session, {o.area_code for o in outlets})
     rows = [{"outlet": o, "manage": viewer.can(Action.MANAGE_OUTLETS, o.area_code)} for o in outlets]
-    return render(request, "outlets.html", rows=rows, now=now(request), done=request.query_params.get("done"))
+    return render(request, "outlets.html", rows=rows, now=now(request), done=request.query_params.get("done"),
+                  area_names=names)
 
 
 @router.post("/outlets/{outlet_id}/pause", dependencies=[CSRF])

@@ -27,7 +27,7 @@ def test_approve_from_the_queue_writes_the_delivery(client: TestClient, world: W
         deliveries = list(session.scalars(select(Delivery).where(Delivery.item_id == item_id)))
     assert [(d.outlet_id, d.state) for d in deliveries] == [(world.outlet_id, "pending")]
     detail = client.get(f"/items/{item_id}").text
-    assert "news.approve" in detail and "ข่าวอำเภอเมืองลำปาง" in detail
+    assert "อนุมัติข่าว" in detail and "news.approve" not in detail and "ข่าวอำเภอเมืองลำปาง" in detail
 
 
 def test_two_moderators_cannot_both_decide(client: TestClient, world: WebWorld) -> None:
