@@ -145,6 +145,30 @@ def member_forget(
                    "their news items keep the member number as author")
 
 
+@member_app.command("merge")
+def member_merge(
+    keep: str = typer.Argument(..., help="The member to keep (id, tg:<id> or phone)"),
+    other: str = typer.Argument(..., help="The duplicate to fold into KEEP, then delete"),
+    reason: str | None = REASON_OPTION,
+    by: str | None = BY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Merge two members who are one person: OTHER's grants, news, notifications and history move to KEEP."""
+    from network_hub.roster.merge import merge_members
+
+    hub = get_hub()
+    now = hub.clock.now()
+    with hub.transaction() as session:
+        actor = actor_for(session, by)
+        keep_id, other_id = find_member(session, keep).id, find_member(session, other).id
+        kept = merge_members(session, keep_id, other_id, now=now, actor=actor, reason=reason)
+        data = roster.member_to_dict(kept, roster.grants_of(session, kept.id))
+    if as_json:
+        emit(data, True)
+    else:
+        typer.echo(f"member {other_id} merged into member {keep_id} ({data['name']})")
+
+
 @member_app.command("set-password")
 def member_set_password(
     member: str = MEMBER_ARG,
@@ -234,17 +258,36 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
 def roster_import(
     file: Path = typer.Argument(..., help="CSV: name,role,area_code[,phone,telegram_user_id,language]"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row and change nothing"),
+    invites: bool = typer.Option(False, "--invites", help="Also make one personal invite link per member "
+                                 "not on Telegram yet (printed; the web prints the sheet: /roster/sheet)"),
     by: str | None = BY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import a roster CSV: all rows or none; every bad row is listed with its line number."""
+    from network_hub.cli.invites import _bot_username
+    from network_hub.roster.invites import invite_link
+    from network_hub.roster.sheet import personal_invite_rows
+
     data = _read_file(file)
     hub = get_hub()
     now = hub.clock.now()
+    links: list[dict[str, Any]] = []
     with hub.transaction() as session:
         actor = actor_for(session, by)
         report = import_roster(session, data, dry_run=dry_run, now=now, actor=actor)
+        if invites and report.applied:
+            username = _bot_username()
+            for row in personal_invite_rows(session, report.member_ids, now=now, actor=actor):
+                links.append({"member_id": row.member_id, "name": row.name, "role": row.role,
+                              "area_code": row.area_code, "status": row.status,
+                              "link": invite_link(row.invite, username) if row.invite else ""})
     _print_report(report, as_json)
+    if links:
+        if as_json:
+            emit(links, True)
+        else:
+            typer.echo("personal invites (one per member; status 'linked' = already on Telegram):")
+            emit(links, False, ("member_id", "name", "role", "area_code", "status", "link"))
     if not report.ok:
         raise typer.Exit(InvalidInput.exit_code)
 

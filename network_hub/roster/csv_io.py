@@ -67,6 +67,8 @@ class ImportReport:
     grants_added: int = 0
     grants_unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # The members of the file, in file order, once applied (for one personal invite per member).
+    member_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,7 @@ class ImportReport:
             "grants_added": self.grants_added,
             "grants_unchanged": self.grants_unchanged,
             "errors": [e.to_dict() for e in self.errors],
+            "member_ids": list(self.member_ids),
         }
 
 
@@ -392,13 +395,14 @@ def import_roster(session: Session, data: bytes, *, dry_run: bool, now: datetime
     if not report.applied:
         return report
     for person in people:
-        _apply(session, person, now=now, actor=actor)
+        report.member_ids.append(_apply(session, person, now=now, actor=actor))
     audit.record(session, at=now, action="roster.import", object_type="roster", object_id="csv",
-                 after={k: v for k, v in report.to_dict().items() if k != "errors"}, **audit_actor(actor))
+                 after={k: v for k, v in report.to_dict().items() if k not in ("errors", "member_ids")},
+                 **audit_actor(actor))
     return report
 
 
-def _apply(session: Session, person: _Person, *, now: datetime, actor: Actor) -> None:
+def _apply(session: Session, person: _Person, *, now: datetime, actor: Actor) -> int:
     member = person.member
     if member is None:
         member = add_member(session, name=person.name, phone=person.phone,
@@ -408,6 +412,7 @@ def _apply(session: Session, person: _Person, *, now: datetime, actor: Actor) ->
         update_member(session, member.id, now=now, actor=actor, **person.changes)
     for role, area in person.new_grants:
         add_grant(session, member.id, role, area, now=now, actor=actor)
+    return member.id
 
 
 # -- the export ---------------------------------------------------------------------------------
