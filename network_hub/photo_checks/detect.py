@@ -36,6 +36,7 @@ class PhotoFinding:
     flag: PdpaFlag
     evidence: str  # the text as joined from the photo, e.g. "1-2345-67890-12-1"
     box: tuple[int, int, int, int]  # left, top, right, bottom in the stored photo's pixels
+    conf: float = 100.0  # the lowest Tesseract confidence (0-100) of the words it was read from
 
     @property
     def digits(self) -> str:
@@ -43,11 +44,12 @@ class PhotoFinding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"flag": self.flag.value, "label_th": PDPA_FLAG_TH[self.flag], "evidence": self.evidence,
-                "box": list(self.box)}
+                "box": list(self.box), "conf": round(self.conf, 1)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PhotoFinding:
-        return cls(PdpaFlag(data["flag"]), str(data["evidence"]), tuple(int(v) for v in data["box"]))  # type: ignore[arg-type]
+        return cls(PdpaFlag(data["flag"]), str(data["evidence"]), tuple(int(v) for v in data["box"]),  # type: ignore[arg-type]
+                   float(data.get("conf", 100.0)))
 
 
 def _clean_word(text: str) -> str:
@@ -104,13 +106,37 @@ def find_in_words(result: OcrResult) -> list[PhotoFinding]:
             words = sorted({o for o in owners[evidence.start:evidence.end] if o >= 0})
             if not words:
                 continue
-            finding = PhotoFinding(evidence.flag, evidence.evidence, _union([result.words[w].box for w in words]))
+            finding = PhotoFinding(evidence.flag, evidence.evidence, _union([result.words[w].box for w in words]),
+                                   min(result.words[w].conf for w in words))
             # Both OCR passes usually read the same number: report it once.
             key = (finding.flag, finding.digits or finding.evidence)
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
-    return findings
+    return _one_reading_per_region(findings)
+
+
+def _same_region(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    shared_w = min(a[2], b[2]) - max(a[0], b[0])
+    shared_h = min(a[3], b[3]) - max(a[1], b[1])
+    if shared_w <= 0 or shared_h <= 0:
+        return False
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return shared_w * shared_h >= 0.5 * max(1, smaller)
+
+
+def _one_reading_per_region(findings: list[PhotoFinding]) -> list[PhotoFinding]:
+    """Where the two passes read one printed number differently, keep the more confident reading.
+
+    On the generated set most false phone numbers were a second, misread copy of a number the
+    other pass had read right (a 3 read as 5 in a dim photo); both passed the validity checks.
+    """
+    kept: list[PhotoFinding] = []
+    for finding in sorted(findings, key=lambda f: -f.conf):
+        if not any(k.flag is finding.flag and _same_region(k.box, finding.box) for k in kept):
+            kept.append(finding)
+    order = {id(f): i for i, f in enumerate(findings)}
+    return sorted(kept, key=lambda f: order[id(f)])
 
 
 def check_image(image: Image.Image) -> list[PhotoFinding]:

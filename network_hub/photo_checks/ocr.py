@@ -204,13 +204,17 @@ def read_words(image: Image.Image, *, timeout: float = 120.0) -> OcrResult:
     for rotation in order:
         turned = gray.rotate(rotation, expand=True) if rotation else gray
         tried[rotation] = _read(turned, 11, timeout)
-        if _good(tried[rotation]):
+        # Nothing at all at two orientations a quarter turn apart: a scene without text (text at
+        # any angle yields at least garbage "words" at one of them); two more reads would only cost time.
+        if _good(tried[rotation]) or (len(tried) == 2 and not any(tried.values())):
             best_rotation = rotation
             break
     else:
         best_rotation = max(tried, key=lambda r: _score(tried[r]))
-    clean = binarise(gray.rotate(best_rotation, expand=True) if best_rotation else gray)
-    passes = [tried[best_rotation], _read(clean, 11, timeout)]
+    passes = [tried[best_rotation]]
+    if passes[0]:
+        clean = binarise(gray.rotate(best_rotation, expand=True) if best_rotation else gray)
+        passes.append(_read(clean, 11, timeout))
     words = []
     for number, read in enumerate(passes):
         lines = _geometric_lines([box for _t, _c, box, _l in read])

@@ -106,3 +106,11 @@ def test_boxes_read_in_a_turned_photo_map_back() -> None:
     assert _unrotate_box(turned_270, 270, (w, h)) == box
     assert _unrotate_box((w - 50, h - 40, w - 10, h - 20), 180, (w, h)) == box
     assert _unrotate_box(box, 0, (w, h)) == box
+
+
+def test_two_readings_of_one_printed_number_keep_the_more_confident() -> None:
+    right = Word("089-123-4567", 93.0, (100, 100, 400, 140), (0, 0, 0))
+    misread = Word("089-123-4561", 61.0, (102, 101, 398, 141), (1, 0, 0))
+    elsewhere = Word("081-234-5678", 90.0, (100, 300, 400, 340), (1, 1, 0))
+    found = find_in_words(result([right, misread, elsewhere]))
+    assert [(f.digits, f.conf) for f in found] == [("0891234567", 93.0), ("0812345678", 90.0)]
