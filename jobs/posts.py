@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,7 +30,10 @@ def post_from_job(job: SendJob) -> Post:
 
 def target_from_job(job: SendJob) -> OutletTarget:
     """The outlet's target, its token read now (raises TokenMissing → the outlet needs a person)."""
-    return target_for(SimpleNamespace(
+    target = target_for(SimpleNamespace(
         id=job.outlet_id, platform=job.platform, address=job.address, name=job.outlet_name,
         token_env=job.token_env, token_file=job.token_file, thai_digits=job.thai_digits,
     ))
+    if job.line_retry_key is not None:  # LINE: the stored X-Line-Retry-Key, reused on every retry
+        target = replace(target, retry_key=job.line_retry_key, retry_key_created_at=job.line_retry_key_at)
+    return target

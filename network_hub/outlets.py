@@ -30,7 +30,11 @@ from network_hub.states import Category, OutletStatus, Platform
 # Telegram allows about 20 messages a minute per channel: 3 s apart (a 2 % margin was tried in
 # bench B2 and changed nothing, so none is taken).
 TELEGRAM_MIN_INTERVAL_S = 3.0
-MIN_INTERVAL_S = {Platform.TELEGRAM: TELEGRAM_MIN_INTERVAL_S, Platform.FACEBOOK: 30.0, Platform.SANDBOX: 0.0}
+# LINE: push allows 2,000 requests a second; the cost is money (quota per recipient), not pacing.
+MIN_INTERVAL_S = {Platform.TELEGRAM: TELEGRAM_MIN_INTERVAL_S, Platform.FACEBOOK: 30.0, Platform.SANDBOX: 0.0,
+                  Platform.LINE: 1.0}
+LINE_GROUP_RE = re.compile(r"^C[0-9a-f]{32}$")
+LINE_FRIENDS_RE = re.compile(r"^friends(:[A-Za-z0-9_.-]{1,60})?$")
 TELEGRAM_CHAT_RE = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 FACEBOOK_PAGE_RE = re.compile(r"^\d{5,25}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
@@ -51,8 +55,8 @@ def _platform(value: str) -> Platform:
         return Platform(value.strip().lower())
     except ValueError:
         raise InvalidInput(
-            f"unknown platform {value!r}: use telegram, facebook or sandbox",
-            f"ไม่รู้จักแพลตฟอร์ม {value!r} (ใช้ telegram, facebook หรือ sandbox)",
+            f"unknown platform {value!r}: use telegram, facebook, line or sandbox",
+            f"ไม่รู้จักแพลตฟอร์ม {value!r} (ใช้ telegram, facebook, line หรือ sandbox)",
         ) from None
 
 
@@ -86,6 +90,14 @@ def _address(platform: Platform, address: str | None, area_code: str) -> str:
                 f"Facebook Page id {value!r} must be the Page's numeric id", "รหัสเพจ Facebook ต้องเป็นตัวเลข"
             )
         return value
+    if platform is Platform.LINE:
+        if not (LINE_GROUP_RE.fullmatch(value) or LINE_FRIENDS_RE.fullmatch(value)):
+            raise InvalidInput(
+                f"LINE outlet {value!r} must be a group the bot joined (see: network-hub line groups) "
+                "or 'friends' for a broadcast to the Official Account's friends",
+                "ช่องทาง LINE ต้องเป็นกลุ่มที่บอตเข้าร่วมแล้ว (ดู network-hub line groups) หรือ friends",
+            )
+        return value
     value = value or f"sandbox-{area_code}"
     if not SANDBOX_NAME_RE.fullmatch(value) or ".." in value:
         raise InvalidInput(
@@ -98,14 +110,21 @@ def _address(platform: Platform, address: str | None, area_code: str) -> str:
 def _credentials(platform: Platform, token_env: str | None, token_file: str | None) -> tuple[str | None, str | None]:
     token_env = (token_env or "").strip() or None
     token_file = (token_file or "").strip() or None
-    if platform is not Platform.FACEBOOK:
+    if platform is Platform.LINE:
+        # Optional: the hub's own Official Account (HUB_LINE_CHANNEL_ACCESS_TOKEN) when neither is given.
+        if token_env and token_file:
+            raise InvalidInput(
+                "a LINE outlet takes at most one of --token-env or --token-file (none: the hub's own OA)",
+                "ช่องทาง LINE ระบุ --token-env หรือ --token-file ได้อย่างใดอย่างหนึ่ง",
+            )
+    elif platform is not Platform.FACEBOOK:
         if token_env or token_file:
             raise InvalidInput(
                 f"{platform.value} outlets take no token: Telegram uses HUB_TELEGRAM_BOT_TOKEN, the sandbox needs none",
                 "ช่องทางนี้ไม่ต้องใช้โทเค็น",
             )
         return None, None
-    if bool(token_env) == bool(token_file):
+    if platform is Platform.FACEBOOK and bool(token_env) == bool(token_file):
         raise InvalidInput(
             "a Facebook outlet needs exactly one of --token-env VAR or --token-file PATH "
             "(the Page token itself never goes into the database)",
@@ -139,6 +158,11 @@ def add_outlet(
     area = get_area(session, area_code)
     require(actor, Action.MANAGE_OUTLETS, area.code)
     where = _address(kind, address, area.code)
+    if kind is Platform.LINE and LINE_GROUP_RE.fullmatch(where):
+        from network_hub.line.groups import require_joined  # the LINE domain; imported where needed
+
+        group = require_joined(session, where)
+        name = name or f"LINE {group.name or where}"
     env, file = _credentials(kind, token_env, token_file)
     chosen = _categories(categories)
     existing = session.scalar(select(Outlet).where(Outlet.platform == kind.value, Outlet.address == where))
@@ -151,6 +175,7 @@ def add_outlet(
         Platform.TELEGRAM: f"Telegram {where}",
         Platform.FACEBOOK: f"Facebook {where}",
         Platform.SANDBOX: f"Sandbox {area.name_th}",
+        Platform.LINE: f"LINE {'เพื่อน OA' if where.startswith('friends') else where}",
     }[kind]
     outlet = Outlet(
         platform=kind.value,

@@ -59,6 +59,7 @@ class Platform(StrEnum):
     TELEGRAM = "telegram"
     FACEBOOK = "facebook"
     SANDBOX = "sandbox"
+    LINE = "line"
 
 
 class OutletStatus(StrEnum):
@@ -84,8 +85,19 @@ class FollowupAction(StrEnum):
     DELETE = "delete"
 
 
+class ErrorClass(StrEnum):
+    """How a platform failure is handled (publishers/base.py explains each; re-exported there)."""
+
+    RETRYABLE = "retryable"
+    RATE_LIMITED = "rate_limited"
+    AMBIGUOUS = "ambiguous"
+    NEEDS_HUMAN = "needs_human"
+    PERMANENT = "permanent"
+
+
 class FollowupState(StrEnum):
     PENDING = "pending"
+    CLAIMED = "claimed"  # a worker holds the lease and is editing/deleting on the platform
     DONE = "done"
     FAILED = "failed"
     UNSUPPORTED = "unsupported"

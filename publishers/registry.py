@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from config.settings import Settings
 from publishers.base import ErrorClass, OutletTarget, Publisher, PublishError
 from publishers.facebook import FacebookPublisher
+from publishers.line import LinePublisher
 from publishers.sandbox import SandboxPublisher
 from publishers.telegram import TelegramPublisher
 
-PLATFORMS = ("telegram", "facebook", "sandbox")
+PLATFORMS = ("telegram", "facebook", "sandbox", "line")
 
 
 def make_publisher(platform: str, settings: Settings) -> Publisher:
@@ -29,6 +30,8 @@ def make_publisher(platform: str, settings: Settings) -> Publisher:
         return FacebookPublisher(settings)
     if platform == "sandbox":
         return SandboxPublisher(settings.sandbox_dir)
+    if platform == "line":
+        return LinePublisher(settings)
     raise ValueError(f"unknown platform {platform!r} (expected one of {', '.join(PLATFORMS)})")
 
 

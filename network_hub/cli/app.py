@@ -10,6 +10,7 @@ import typer
 
 from config.settings import SettingsError
 from network_hub.cli import areas, deliveries, invites, members, news, outlets, reminders, service
+from network_hub.cli import line as line_cli
 from network_hub.cli import pdpa as pdpa_cli
 from network_hub.errors import HubError
 from network_hub.logs import configure_from_environment
@@ -38,6 +39,7 @@ app.add_typer(news.app, name="news")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(reminders.app, name="reminders")
 app.add_typer(pdpa_cli.app, name="pdpa")
+app.add_typer(line_cli.app, name="line")
 service.register(app)
 
 

@@ -9,6 +9,7 @@ import typer
 from network_hub import outlets as service
 from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
+from network_hub.line.quota import month_use_label as line_month_use
 from publishers.base import CheckResult, PublishError
 from publishers.registry import Publishers, target_for
 
@@ -25,6 +26,7 @@ LIST_COLUMNS = (
     "thai_digits",
     "last_check_verdict",
     "paused_reason",
+    "month_use",
 )
 ID_ARG = typer.Argument(..., help="Outlet id (see: network-hub outlet list)")
 
@@ -36,6 +38,8 @@ def outlet_add(
     chat: str | None = typer.Option(None, "--chat", help="Telegram: chat id (-100…) or @channelname"),
     page_id: str | None = typer.Option(None, "--page-id", help="Facebook: the Page's numeric id"),
     address: str | None = typer.Option(None, "--address", help="Sandbox: directory name (default sandbox-AREA)"),
+    group: str | None = typer.Option(None, "--group", help="LINE: a group id from `network-hub line groups`, "
+                                     "or 'friends' to broadcast to the Official Account's friends"),
     name: str | None = typer.Option(None, "--name", help="A name people recognise"),
     token_env: str | None = typer.Option(None, "--token-env", help="Facebook: variable holding the Page token"),
     token_file: str | None = typer.Option(None, "--token-file", help="Facebook: file holding the Page token"),
@@ -45,8 +49,9 @@ def outlet_add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add an outlet. The Facebook Page token stays in the named variable or file, read at each use."""
-    given = {"--chat": chat, "--page-id": page_id, "--address": address}
-    expected = {"telegram": "--chat", "facebook": "--page-id", "sandbox": "--address"}.get(platform.strip().lower())
+    given = {"--chat": chat, "--page-id": page_id, "--address": address, "--group": group}
+    expected = {"telegram": "--chat", "facebook": "--page-id", "sandbox": "--address", "line": "--group"}.get(
+        platform.strip().lower())
     wrong = [flag for flag, value in given.items() if value is not None and flag != expected]
     if wrong:
         raise InvalidInput(
@@ -84,10 +89,12 @@ def outlet_list(
     """List outlets with their status and last check."""
     hub = get_hub()
     with hub.transaction() as session:
-        rows = [
-            service.outlet_to_dict(o)
-            for o in service.list_outlets(session, area_code=area, platform=platform, status=status)
-        ]
+        rows = []
+        for o in service.list_outlets(session, area_code=area, platform=platform, status=status):
+            row = service.outlet_to_dict(o)
+            if o.platform == "line":  # this quota month's posts and their estimated message cost
+                row["month_use"] = line_month_use(session, o, hub.clock.now())
+            rows.append(row)
     emit(rows, as_json, LIST_COLUMNS)
 
 

@@ -54,3 +54,10 @@ def month_use(session: Session, outlet: Outlet, now: datetime) -> tuple[int, int
     size = session.scalar(select(LineGroup.member_count).where(LineGroup.group_id == outlet.address)
                           .order_by(LineGroup.updated_at.desc()).limit(1))
     return sent, (sent * size if size is not None else None)
+
+
+def month_use_label(session: Session, outlet: Outlet, now: datetime) -> str:
+    """``3 โพสต์ ≈ 450 ข้อความ`` for ``network-hub outlet list`` (this quota month, Asia/Bangkok)."""
+    posts, messages = month_use(session, outlet, now)
+    cost = f"≈ {messages} ข้อความ" if messages is not None else "ไม่ทราบจำนวนสมาชิก"
+    return f"{posts} โพสต์ {cost}"
