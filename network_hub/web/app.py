@@ -67,6 +67,25 @@ OUT_OF_RANGE = InvalidInput("a number or date in the request is out of range",
                             "ตัวเลขหรือวันที่ที่ระบุอยู่นอกช่วงที่ใช้ได้ กรุณาตรวจสอบแล้วลองใหม่")
 
 
+# Public, cacheable content (feeds, published news and its photos, CSS/JS): their routes say how long.
+PUBLIC_PATH_PREFIXES = ("/static/", "/feeds/", "/news/", "/media/")
+
+
+def _apply_cache_policy(path: str, signed_in: bool, response: Response) -> None:
+    """Nothing personal is kept by a browser or a proxy (issue 10, finding 11).
+
+    Every answer to a signed-in member (roster phones, unpublished items and their photos) is
+    ``private, no-store`` whatever the route set; other answers without a policy get ``no-store``
+    (the sign-in page carries a CSRF token). Public content keeps its own caching.
+    """
+    if path.startswith(PUBLIC_PATH_PREFIXES):
+        return
+    if signed_in:
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
 def _status_for(exc: HubError) -> int:
     for cls, code in HTTP_STATUS.items():
         if isinstance(exc, cls):
@@ -92,6 +111,8 @@ def create_app(hub: Hub) -> FastAPI:
                                 samesite="lax", secure=secure_cookie, path="/")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        signed_in = getattr(request.state, "viewer", None) is not None or bool(loaded and loaded.member_id)
+        _apply_cache_policy(request.url.path, signed_in, response)
         return response
 
     @app.exception_handler(NotSignedIn)

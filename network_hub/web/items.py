@@ -89,7 +89,7 @@ def item_photo(request: Request, item_id: int, position: int, viewer: Viewer = V
         if photo is None:
             raise NotFound(f"item {item_id} has no photo {position}", "ไม่พบภาพนี้")
         path = _media_file(hub.settings.resolved_media_dir, photo.path)
-    return FileResponse(path, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(path, media_type=photo.content_type, headers={"Cache-Control": "private, no-store"})
 
 
 def _media_file(media_dir: Path, relative: str) -> Path:

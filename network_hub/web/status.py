@@ -1,6 +1,8 @@
-"""The status page (signed in) and ``/healthz`` (public, for monitoring)."""
+"""The status page and ``/status.json`` (signed in) and ``/healthz`` (public, ok / not ok only)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -23,15 +25,14 @@ def status_page(request: Request, viewer: Viewer = VIEWER) -> Response:
     return render(request, "status.html", status=data)
 
 
-@router.get("/healthz")
-def healthz(request: Request) -> Response:
-    """200 when the database answers and a scheduler ticked within the last minute; 503 otherwise."""
+def _health(request: Request) -> tuple[dict[str, Any], int]:
+    """The detailed health record and its HTTP status: 200 when the database answers and a
+    scheduler ticked within the last minute, 503 otherwise."""
     try:
         with transaction(request) as session:
             data = hub_status(session, now(request))
     except SQLAlchemyError as exc:
-        return JSONResponse({"ok": False, "database": False, "error": type(exc).__name__},
-                            status_code=503, headers={"Cache-Control": "no-store"})
+        return {"ok": False, "database": False, "error": type(exc).__name__}, 503
     schedulers = [p for p in data["processes"] if SCHEDULER_ROLE in (p["roles"] or [])]
     ticking = any(p["alive"] for p in schedulers)
     body = {
@@ -43,4 +44,19 @@ def healthz(request: Request) -> Response:
         "deliveries_by_state": data["deliveries_by_state"],
         "blocked_outlets": len(data["blocked_outlets"]),
     }
-    return JSONResponse(body, status_code=200 if ticking else 503, headers={"Cache-Control": "no-store"})
+    return body, 200 if ticking else 503
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> Response:
+    """Public, for monitoring: only ok / not ok (delivery counts are nobody's business outside)."""
+    body, status_code = _health(request)
+    return JSONResponse({"ok": bool(body["ok"])}, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/status.json")
+def status_json(request: Request, viewer: Viewer = VIEWER) -> Response:
+    """The detailed health record, for signed-in members who may see statistics."""
+    viewer.require_anywhere(Action.VIEW_STATS)
+    body, status_code = _health(request)
+    return JSONResponse(body, status_code=status_code, headers={"Cache-Control": "private, no-store"})
