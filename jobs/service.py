@@ -109,6 +109,11 @@ class Service:
 
             jobs["photo-checks"] = (self._async_job("photo-checks", photo_checks.scheduled_job(
                 self.hub, self.process_id)), photo_checks.INTERVAL_S)
+        if s.line_channel_secret:  # LINE hook (issue 14): webhook events left pending by a crash
+            from network_hub.line import startup as line_startup
+
+            jobs["line-events"] = (self._async_job("line-events", line_startup.scheduled_job(self.hub)),
+                                   line_startup.EVENTS_INTERVAL_S)
         if self.notifier is not None:
             sender = NotificationSender(self.hub, self.notifier, owner=self.process_id)
             jobs["send-notifications"] = (self._async_job("send-notifications", sender.run_once),
@@ -120,6 +125,9 @@ class Service:
 
     # -- components -----------------------------------------------------------------------
     def _build_components(self) -> None:
+        from network_hub.line.startup import announce as announce_line
+
+        announce_line(self.hub.settings)  # LINE hook (issue 14): "LINE is off" / not-HTTPS warnings
         if self.with_web:
             from network_hub.web.component import WebComponent
 
