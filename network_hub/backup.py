@@ -89,7 +89,8 @@ def _pg_command_target(url: URL) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) would keep the password ("None: unchanged"); the tuple's own _replace drops it.
+    plain = url.set(drivername="postgresql")._replace(password=None).render_as_string(hide_password=False)
     return plain, env
 
 
