@@ -14,18 +14,22 @@ a named logger never sees), formatted tracebacks and exception text. What is red
   decrypted from the vault).
 
 ``HUB_LOG_FORMAT=json`` writes one JSON object per line (for journald and log shippers) with the
-time, level, logger, message, exception text and whatever ids the caller passed through
-``extra=`` (``delivery_id``, ``item_id``, ``outlet_id`` …), every string redacted.
+time, level, logger, message, exception text and the ids of what the event concerns
+(``delivery_id``, ``item_id``, ``outlet_id`` …): passed with ``extra=``, set for a block with
+:func:`log_context`, or read from the message ("delivery 41 to outlet 3"). Every string is redacted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import os
 import re
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -119,16 +123,45 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_log_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("hub_log_context",
+                                                                                     default=None)
+# The hub's messages name what they are about ("delivery 41 to outlet 3 (telegram): …"); the JSON
+# line carries those ids as fields when the caller did not pass them with ``extra=``.
+_ID_IN_MESSAGE = {
+    "delivery_id": re.compile(r"\bdelivery (\d+)\b"),
+    "item_id": re.compile(r"\bitem (\d+)\b"),
+    "outlet_id": re.compile(r"\boutlet (\d+)\b"),
+}
+
+
+@contextlib.contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` (e.g. ``delivery_id=41``) to every JSON log line written inside the block,
+    in this thread or asyncio task."""
+    token = _log_context.set({**(_log_context.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _log_context.reset(token)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, message, exception, and the ``extra`` ids."""
+    """One JSON object per line: ts, level, logger, message, exception, and the ids of what the
+    event concerns (from ``extra=``, :func:`log_context`, or the message's "delivery 41")."""
 
     def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": message,
         }
+        for key, pattern in _ID_IN_MESSAGE.items():
+            match = pattern.search(message)
+            if match:
+                entry[key] = int(match.group(1))
+        entry.update(_log_context.get() or {})
         for key, value in vars(record).items():
             if key not in _RECORD_FIELDS and not key.startswith("_"):
                 entry[key] = value

@@ -127,3 +127,17 @@ def test_cli_logs_json_when_asked(tmp_path: Path, root_logging: None, monkeypatc
     logging.getLogger("telegram.ext.Updater").warning("token %s", BOT_TOKEN)
     entry = json.loads(stream.getvalue())
     assert entry["message"] == "token <redacted>"
+
+
+def test_json_lines_carry_the_ids_an_event_concerns(root_logging: None) -> None:
+    stream = io.StringIO()
+    logs.configure_logging(log_format="json", level="INFO", stream=stream)
+    log = logging.getLogger("jobs.dispatch")
+    log.warning("delivery %s to outlet %s (%s): %s", 41, 3, "telegram", "Bad Request")  # the engine's style
+    with logs.log_context(item_id=7, process_id="web-1"):
+        log.info("approved")
+    log.info("nothing in particular")
+    first, second, third = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (first["delivery_id"], first["outlet_id"]) == (41, 3) and "item_id" not in first
+    assert (second["item_id"], second["process_id"]) == (7, "web-1")
+    assert not {"delivery_id", "item_id", "outlet_id", "process_id"} & set(third)
