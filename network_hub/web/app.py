@@ -20,9 +20,11 @@ from network_hub.web import (
     deliveries,
     feeds,
     items,
+    line_share,
     line_webhook,
     metrics,
     outlets,
+    photo_checks,
     queue,
     roster,
     sandbox,
@@ -97,6 +99,7 @@ def create_app(hub: Hub) -> FastAPI:
     app = FastAPI(title="Tambon PR Hub", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.hub = hub
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    line_share.install(app.state.templates.env, hub.settings.public_base_url)  # "แชร์ไปยัง LINE" links
     codec = SessionCodec(hub.settings.ensure_secret_key())
     secure_cookie = hub.settings.public_base_url.startswith("https://")
 
@@ -162,9 +165,14 @@ def create_app(hub: Hub) -> FastAPI:
         return RedirectResponse("/items", status_code=303)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (auth, queue, items, calendar, deliveries, roster, outlets, stats, sandbox, status, feeds):
+    for module in (auth, queue, items, calendar, deliveries, roster, outlets, stats, sandbox, status, feeds,
+                   photo_checks):
         app.include_router(module.router)
     app.include_router(line_webhook.router)  # signed by LINE: no session, no CSRF (see the module)
+    from network_hub.web import area_picker, members_admin  # the office on the web (issue 13)
+
+    for office_module in (area_picker, members_admin):
+        app.include_router(office_module.router)
     metrics.install(app, hub)  # /metrics (loopback or HUB_METRICS_TOKEN) and the latency histogram
     # Outermost: an oversized body is refused (413) before any other work (issue 10, finding 5).
     app.add_middleware(BodyLimitMiddleware)

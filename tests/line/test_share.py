@@ -1,0 +1,44 @@
+""""แชร์ไปยัง LINE" on published items: the dashboard item page and the public item page."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from network_hub.db.models import NewsItem
+from network_hub.line.share import SHARE_BASE, share_text, share_url
+from tests.web.conftest import (  # noqa: F401 (fixtures)
+    approve_and_dispatch,
+    client,
+    password_hash,
+    signed_in,
+    world,
+)
+
+
+def test_share_text_is_title_excerpt_and_page() -> None:
+    body = "งานบุญประจำปี " + "ชาวบ้านร่วมกันทำบุญตักบาตร " * 30
+    text = share_text("งานบุญประจำปี", body, "https://hub.example.test/news/N-1")
+    title, excerpt, page = text.split("\n")
+    assert title == "งานบุญประจำปี" and page == "https://hub.example.test/news/N-1"
+    assert excerpt.endswith("…") and len(excerpt) <= 181 and not excerpt.startswith("งานบุญประจำปี")
+    url = share_url("ข่าว", "เนื้อหา & ลิงก์", "https://hub.example.test/news/N-1")
+    assert url.startswith(SHARE_BASE) and "&" not in url[len(SHARE_BASE):] and " " not in url
+    assert unquote(url[len(SHARE_BASE):]) == "ข่าว\nเนื้อหา & ลิงก์\nhttps://hub.example.test/news/N-1"
+
+
+def test_published_items_offer_a_line_share_link_and_unpublished_ones_do_not(world, client, signed_in) -> None:  # noqa: F811
+    item_id = world.submit("ตลาดนัดชุมชนเปิดทุกวันเสาร์ ที่ลานวัด")
+    moderator = signed_in("moderator")
+    assert "line.me/R/share" not in moderator.get(f"/items/{item_id}").text
+    approve_and_dispatch(world, item_id)
+    with world.hub.transaction() as s:
+        item = s.scalars(select(NewsItem).where(NewsItem.id == item_id)).one()
+        receipt, status = item.receipt_no, item.status
+    assert status == "published"
+    page = moderator.get(f"/items/{item_id}").text
+    assert "แชร์ไปยัง LINE" in page and "https://line.me/R/share?text=" in page
+    public = client.get(f"/news/{receipt}")
+    assert public.status_code == 200 and "แชร์ไปยัง LINE" in public.text
+    assert f"news%2F{receipt}" in public.text  # the link carries the item's public page
