@@ -59,11 +59,12 @@ from network_hub.newsroom.moderation import resubmit_item
 from network_hub.newsroom.pdpa import Consent
 from network_hub.newsroom.photos import MAX_PHOTOS, PhotoInput
 from network_hub.newsroom.submission import clean_body, submit_item
-from network_hub.newsroom.text import default_title
+from network_hub.newsroom.text import default_title, normalize_text
 from network_hub.permissions import ROOT_AREA, Action, Actor, decide
 from network_hub.states import AreaLevel, Category, ItemStatus
-from publishers.base import Post
-from publishers.render import render_telegram
+from publishers.base import Post, PostPhoto
+from publishers.plan import PostPlan
+from publishers.render import plan_telegram
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +306,19 @@ async def answered_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 # -- preview and confirm -------------------------------------------------------------------------------
 def preview_post(session: Session, draft: dict[str, Any], now: datetime, language: str) -> Post:
+    """The draft as the publisher will get it: the body normalised as submission stores it, the
+    derived title, and the photos by their Telegram file ids (so the plan has the same calls)."""
+    body = normalize_text(draft["body"])
+    photos = tuple(PostPhoto(sha256=f"preview-{i}", telegram_file_id=file_id)
+                   for i, file_id in enumerate(draft.get("photos") or []))
     return Post(receipt_no=raw("preview_receipt", language), category=draft["category"],
-                title=default_title(draft["body"]), body=draft["body"],
-                attribution=attribution(session, draft["village"]), published_at=now)
+                title=default_title(body), body=body,
+                attribution=attribution(session, draft["village"]), published_at=now, photos=photos)
+
+
+def preview_plan(post: Post) -> PostPlan:
+    """The Telegram plan of the preview: the very calls a channel will receive (publishers.render)."""
+    return plan_telegram(post)
 
 
 async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -317,22 +328,17 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     chat = update.effective_chat
     assert chat is not None
     post = await in_db(hub_of(context), lambda s, now: preview_post(s, draft, now, language))
-    rendered = render_telegram(post)
     await reply(update, t("preview_intro", language))
-    photos: list[str] = list(draft.get("photos") or [])
-    if not photos:
-        for text in rendered.messages():
-            await chat.send_message(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
-    else:
-        caption, replies = rendered.caption_and_replies()
-        if len(photos) == 1:
-            await chat.send_photo(photos[0], caption=caption, parse_mode=ParseMode.HTML)
+    for call in preview_plan(post).calls:  # the same calls, in the same order, as the channel gets
+        photos = [post.photos[i].telegram_file_id for i in call.photo_indexes]
+        if call.method == "sendMessage":
+            await chat.send_message(call.text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+        elif call.method == "sendPhoto":
+            await chat.send_photo(photos[0], caption=call.text, parse_mode=ParseMode.HTML)
         else:
             await chat.send_media_group([
-                InputMediaPhoto(file_id, caption=caption if i == 0 else None, parse_mode=ParseMode.HTML)
+                InputMediaPhoto(file_id, caption=call.text if i == 0 else None, parse_mode=ParseMode.HTML)
                 for i, file_id in enumerate(photos)])
-        for text in replies:
-            await chat.send_message(text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
     prompt = "resubmit_confirm" if draft.get("resubmit") else "ask_confirm"
     await reply(update, t(prompt, language), reply_markup=_keyboard(
         [[(raw("btn_send", language), "n:ok"), (raw("btn_cancel", language), "n:x")]]))
