@@ -103,6 +103,12 @@ def current_viewer(request: Request) -> Viewer:
     return viewer
 
 
+def keep_this_session(request: Request, member: Member) -> None:
+    """After a member changed their own password: this browser stays signed in under the new
+    session generation, while every other session of theirs (copied cookies included) has ended."""
+    set_web_session(request, web_session(request).signed_in(member.id, member.session_generation))
+
+
 def optional_viewer(request: Request) -> Viewer | None:
     try:
         return current_viewer(request)

@@ -14,6 +14,8 @@ from tests.web.conftest import WebWorld, sign_in
 
 
 def _invite(world: WebWorld, role: str, area: str = "520101") -> str:
+    world.hub.settings.telegram_bot_token = "123456:test-token"  # invite links need a bot to open
+    world.hub.settings.telegram_bot_username = "test_hub_bot"
     with world.hub.transaction() as session:
         return create_invite(session, role=role, area_code=area, expires_in=timedelta(days=7),
                              now=world.hub.clock.now(), actor=system_actor()).code

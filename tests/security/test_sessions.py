@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from fastapi.testclient import TestClient
 
+from network_hub.db.models import Member
 from network_hub.permissions import system_actor
 from network_hub.roster.members import resume_member, set_password, suspend_member
 from network_hub.web.app import create_app
+from network_hub.web.deps import keep_this_session, transaction
 from network_hub.web.security import SESSION_COOKIE, SessionCodec, WebSession
 from tests.web.conftest import PASSWORD, WebWorld, csrf_of, sign_in
 
@@ -61,3 +64,23 @@ def test_a_cookie_without_a_generation_is_not_accepted(client: TestClient, world
     assert codec.load(old_style) == WebSession(member_id=world.people.admin.id, csrf="x" * 32)
     client.cookies.set(SESSION_COOKIE, old_style)
     assert client.get("/outlets").status_code == 303
+
+
+def test_keep_this_session_survives_the_members_own_password_change(client: TestClient, world: WebWorld) -> None:
+    app = client.app
+
+    @app.post("/test-only/change-my-password")  # type: ignore[attr-defined]
+    def change(request: Request) -> dict[str, bool]:
+        with transaction(request) as session:
+            member = set_password(session, world.people.moderator.id, "another-new-password-2569",
+                                  now=world.hub.clock.now())
+            assert isinstance(member, Member)
+            keep_this_session(request, member)
+        return {"ok": True}
+
+    sign_in(client, world.people.moderator.phone)
+    other_device = _copy_of(client, world)
+    token = csrf_of(client, "/queue")
+    assert client.post("/test-only/change-my-password", data={"csrf_token": token}).status_code == 200
+    assert client.get("/queue").status_code == 200  # this browser goes on
+    assert other_device.get("/queue").status_code == 303  # the other one is signed out
