@@ -32,8 +32,8 @@ def line_process() -> None:
     """Apply LINE webhook events still pending (e.g. after a crash between storing and processing)."""
     import asyncio
 
-    from network_hub.line.events import process_pending
+    from network_hub.line.startup import process_with_hub_oa
 
     hub = get_hub()
-    done = asyncio.run(process_pending(hub))
+    done = asyncio.run(process_with_hub_oa(hub))
     typer.echo(f"processed {done} LINE event(s)")

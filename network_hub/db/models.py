@@ -65,6 +65,8 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # LINE (migration 0005): the member's LINE user id in the hub's Official Account, bound by a personal invite.
+    line_user_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     language: Mapped[str] = mapped_column(String(2), default="th")
     status: Mapped[str] = mapped_column(String(16), default="active")
     password_hash: Mapped[str | None] = mapped_column(String(200))

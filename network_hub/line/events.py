@@ -7,9 +7,11 @@ the two loses nothing: ``process_pending`` picks up whatever is still ``pending`
 webhook call, or ``network-hub line process``).
 
 Each event is processed in one transaction that first moves it ``pending → done`` (fenced by the
-state, so two processes never both act on it), then applies it: ``join``/``leave`` record groups.
-Events from people (follow, message, postback) are kept for the submission flow; until it is
-wired they are marked done with a note.
+state, so two processes never both act on it), then applies it: ``join``/``leave`` record groups;
+events from people in the 1:1 chat (follow, message, postback) drive ``network_hub.line.chat``
+(linking by personal invite, sending news). Network work is kept out of the transaction: a
+``LineIO`` fetches what an event needs first (a group's name and size, a photo's bytes) and sends
+the reply after the commit (replies are free; a reply token lasts about a minute).
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -90,11 +91,15 @@ def store_events(hub: Hub, destination: str, events: list[dict[str, Any]]) -> St
     return Stored(new, repeated)
 
 
-# A hook for what needs the network before the transaction (the group's name and size on join).
-Enricher = Callable[[LineWebhookEvent], Awaitable[dict[str, Any]]]
+class LineIO(Protocol):
+    """The network side of processing (``network_hub.line.io.HubLineIO``; tests may pass their own)."""
+
+    async def enrich(self, event: LineWebhookEvent) -> dict[str, Any]: ...
+
+    async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None: ...
 
 
-async def process_pending(hub: Hub, *, limit: int = 200, enrich: Enricher | None = None) -> int:
+async def process_pending(hub: Hub, *, limit: int = 200, io: LineIO | None = None) -> int:
     """Apply every pending event, oldest first; returns how many were processed by this call."""
     with hub.transaction() as session:
         pending = list(session.scalars(select(LineWebhookEvent).where(LineWebhookEvent.state == "pending")
@@ -104,14 +109,18 @@ async def process_pending(hub: Hub, *, limit: int = 200, enrich: Enricher | None
     done = 0
     for event in pending:
         extra: dict[str, Any] = {}
-        if enrich is not None and event.event_type == "join":
+        if io is not None:
             try:
-                extra = await enrich(event)
-            except Exception as exc:  # the name and size are a nicety; the join is recorded anyway
-                log.info("LINE join %s: could not read the group's summary (%s)", event.event_id, type(exc).__name__)
+                extra = await io.enrich(event)
+            except Exception as exc:  # e.g. a group's name: a nicety; a photo: the chat says it failed
+                log.info("LINE event %s (%s): enrich failed (%s)", event.event_id, event.event_type,
+                         type(exc).__name__)
+                extra = {"error": "ดาวน์โหลดไม่สำเร็จ"}
+        replies: list[dict[str, Any]] = []
         try:
             with hub.transaction() as session:
-                if _apply(session, event, extra, hub.clock.now()):
+                applied, replies = _apply(session, event, extra, hub.clock.now(), hub)
+                if applied:
                     done += 1
         except Exception as exc:
             log.exception("LINE event %s (%s) failed", event.event_id, event.event_type)
@@ -119,17 +128,25 @@ async def process_pending(hub: Hub, *, limit: int = 200, enrich: Enricher | None
                 session.execute(update(LineWebhookEvent).where(LineWebhookEvent.event_id == event.event_id).values(
                     attempts=LineWebhookEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000],
                     state="failed" if event.attempts + 1 >= MAX_ATTEMPTS else "pending"))
+            continue
+        token = (event.payload or {}).get("replyToken")
+        if replies and token and io is not None:
+            try:
+                await io.reply(token, replies[:5])
+            except Exception as exc:  # an expired token after a restart: the state is saved anyway
+                log.warning("LINE reply to event %s not sent (%s)", event.event_id, type(exc).__name__)
     return done
 
 
-def _apply(session: Session, event: LineWebhookEvent, extra: dict[str, Any], now: datetime) -> bool:
+def _apply(session: Session, event: LineWebhookEvent, extra: dict[str, Any], now: datetime,
+           hub: Hub) -> tuple[bool, list[dict[str, Any]]]:
     claimed = session.execute(
         update(LineWebhookEvent)
         .where(LineWebhookEvent.event_id == event.event_id, LineWebhookEvent.state == "pending")
         .values(state="done", processed_at=now, attempts=LineWebhookEvent.attempts + 1)
     ).rowcount
     if claimed != 1:
-        return False  # another process did it
+        return False, []  # another process did it
     payload = event.payload or {}
     source = payload.get("source") or {}
     group_id = source.get("groupId")
@@ -138,7 +155,12 @@ def _apply(session: Session, event: LineWebhookEvent, extra: dict[str, Any], now
                     name=str(extra.get("name") or ""), member_count=extra.get("member_count"))
     elif event.event_type == "leave" and group_id:
         record_leave(session, bot_user_id=event.destination, group_id=group_id, now=now)
+    elif source.get("type") == "user" and event.event_type in ("follow", "message", "postback"):
+        from network_hub.line import chat
+
+        return True, chat.handle(session, payload, extra, now=now, data_dir=hub.settings.data_dir,
+                                 media_dir=hub.settings.resolved_media_dir)
     else:
         session.execute(update(LineWebhookEvent).where(LineWebhookEvent.event_id == event.event_id)
-                        .values(last_error="kept: no handler for this event yet"))
-    return True
+                        .values(last_error="kept: no handler for this event"))
+    return True, []

@@ -31,11 +31,26 @@ def announce(settings: Settings) -> bool:
     return True
 
 
+async def process_with_hub_oa(hub: Hub) -> int:
+    """Apply pending webhook events, talking to LINE with the hub's own OA (when it has a token)."""
+    from network_hub.line.events import process_pending
+    from network_hub.line.io import HubLineIO
+
+    io = HubLineIO(hub) if hub.settings.line_channel_access_token else None
+    try:
+        return await process_pending(hub, io=io)
+    except Exception:  # the events stay pending; the next webhook or pass retries them
+        log.exception("processing LINE webhook events failed")
+        return 0
+    finally:
+        if io is not None:
+            await io.aclose()
+
+
 def scheduled_job(hub: Hub) -> Callable[[], Awaitable[object]]:
     """Apply webhook events still pending (stored, then the process died before processing them)."""
-    from network_hub.line.events import process_pending
 
     async def run() -> object:
-        return await process_pending(hub)
+        return await process_with_hub_oa(hub)
 
     return run

@@ -12,13 +12,13 @@ No session, no CSRF token: LINE is not a browser; the signature is the authentic
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import JSONResponse, Response
 
 from network_hub.hub import Hub
-from network_hub.line.events import BadSignature, parse_verified, process_pending, store_events
+from network_hub.line.events import BadSignature, parse_verified, store_events
+from network_hub.line.startup import process_with_hub_oa
 from network_hub.web.bodylimit import allow_body
 from network_hub.web.deps import get_hub
 
@@ -51,29 +51,4 @@ async def line_webhook(request: Request, background: BackgroundTasks) -> Respons
 
 
 async def _process(hub: Hub) -> None:
-    try:
-        await process_pending(hub, enrich=_group_details(hub))
-    except Exception:  # the events stay pending; the next webhook or `network-hub line process` retries
-        log.exception("processing LINE webhook events failed")
-
-
-def _group_details(hub: Hub) -> Any:
-    """The joined group's name and size, read with the hub's own OA token (best effort)."""
-    if not hub.settings.line_channel_access_token:
-        return None
-    from publishers.base import OutletTarget
-    from publishers.line import LinePublisher
-
-    async def enrich(event: Any) -> dict[str, Any]:
-        group_id = (event.payload.get("source") or {}).get("groupId")
-        publisher = LinePublisher(hub.settings, clock=hub.clock)
-        try:
-            target = OutletTarget(0, "line", group_id)
-            api = publisher.api(target)
-            summary = await api.get_group_summary(group_id)
-            count = await api.get_group_member_count(group_id)
-            return {"name": summary.group_name, "member_count": count.count}
-        finally:
-            await publisher.aclose()
-
-    return enrich
+    await process_with_hub_oa(hub)
