@@ -27,6 +27,7 @@ from network_hub.thai import be_datetime
 from network_hub.web.datepicker import parse_datetime
 from network_hub.web.deps import CSRF, VIEWER, Viewer, get_hub, now, render, safe_next, transaction
 from network_hub.web.i18n import via_label
+from network_hub.web.post_preview import item_post, item_previews
 from network_hub.web.presenters import area_options, item_cards
 
 router = APIRouter()
@@ -70,13 +71,17 @@ def item_page(request: Request, item_id: int, viewer: Viewer = VIEWER) -> Respon
                 select(Delivery, Outlet).join(Outlet, Outlet.id == Delivery.outlet_id)
                 .where(Delivery.item_id == item.id).order_by(Delivery.id)).all()
         ]
+        hub = get_hub(request)  # issue 12: the post as each platform will show it, from the publishers' plan
+        previews = item_previews(item_post(session, item, now(request), hub.settings.resolved_media_dir),
+                                 viewer.language)
     for entry in history:
         entry["at_dt"] = datetime.fromisoformat(entry["at"]) if entry.get("at") else None
         # No member behind it: the hub itself did it ("ระบบ"), whatever channel label was stored.
         entry["who"] = names.get(entry["actor_id"], f"#{entry['actor_id']}") if entry["actor_id"] else \
             via_label(entry.get("via"), viewer.language)
     done = request.query_params.get("done")
-    return render(request, "item.html", card=card, history=history, deliveries=deliveries, done=done)
+    return render(request, "item.html", card=card, history=history, deliveries=deliveries, done=done,
+                  post_previews=previews)
 
 
 @router.get("/items/{item_id}/photos/{position}")

@@ -10,3 +10,4 @@ from tests.publishers.conftest import (  # noqa: F401  (pytest fixtures, found b
     tg_pub,
     tg_target,
 )
+from tests.web.conftest import client, password_hash, signed_in, world  # noqa: F401
