@@ -69,6 +69,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     # The members of the file, in file order, once applied (for one personal invite per member).
     member_ids: list[int] = field(default_factory=list)
+    # What the import does with the person starting on each line (Thai, for the web preview).
+    notes_th: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -386,6 +388,7 @@ def import_roster(session: Session, data: bytes, *, dry_run: bool, now: datetime
     _match_people(session, people, actor, errors)
     report.errors = sorted(set(errors), key=lambda e: (e.line, e.message_en))
     for person in people:
+        report.notes_th[person.first_line] = _note_th(person)
         if person.member is None:
             report.members_created += 1
         elif person.changes:
@@ -400,6 +403,20 @@ def import_roster(session: Session, data: bytes, *, dry_run: bool, now: datetime
                  after={k: v for k, v in report.to_dict().items() if k not in ("errors", "member_ids")},
                  **audit_actor(actor))
     return report
+
+
+_FIELD_TH = {"name": "ชื่อ", "phone": "เบอร์โทรศัพท์", "telegram_user_id": "รหัส Telegram", "language": "ภาษา"}
+
+
+def _note_th(person: _Person) -> str:
+    if person.member is None:
+        return "สมาชิกใหม่"
+    note = f"สมาชิกเดิมหมายเลข {person.member.id} ({person.member.name})"
+    if person.changes:
+        note += " · แก้ไข" + ", ".join(_FIELD_TH.get(k, k) for k in person.changes)
+    if person.new_grants:
+        note += f" · เพิ่มบทบาท {len(person.new_grants)}"
+    return note
 
 
 def _apply(session: Session, person: _Person, *, now: datetime, actor: Actor) -> int:

@@ -149,6 +149,8 @@ def build_picker(session: Session, form: Mapping[str, Any], roots: list[str], *,
     chosen = chosen_area(form, prefix)
     if chosen and not (_within(chosen, roots) and session.get(Area, chosen) is not None):
         chosen = ""  # a forged or stale code: start again from the top
+    if not chosen and len(roots) == 1 and roots[0] != ROOT_AREA:
+        chosen = roots[0]  # one area of work (a tambon moderator): open the picker there
     picker.chosen = chosen
     picker.chosen_label = area_path_label(session, chosen) if chosen else ""
     labels = LEVEL_EN if language == "en" else LEVEL_TH
