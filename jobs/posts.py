@@ -34,6 +34,7 @@ def target_from_job(job: SendJob) -> OutletTarget:
         id=job.outlet_id, platform=job.platform, address=job.address, name=job.outlet_name,
         token_env=job.token_env, token_file=job.token_file, thai_digits=job.thai_digits,
     ))
-    if job.line_retry_key is not None:  # LINE: the stored X-Line-Retry-Key, reused on every retry
-        target = replace(target, retry_key=job.line_retry_key, retry_key_created_at=job.line_retry_key_at)
+    key = getattr(job, "line_retry_key", None)  # LINE: the stored X-Line-Retry-Key, reused on every retry
+    if key is not None:
+        target = replace(target, retry_key=key, retry_key_created_at=getattr(job, "line_retry_key_at", None))
     return target
