@@ -169,9 +169,15 @@ def create_app(hub: Hub) -> FastAPI:
                    photo_checks):
         app.include_router(module.router)
     app.include_router(line_webhook.router)  # signed by LINE: no session, no CSRF (see the module)
-    from network_hub.web import area_picker, invite_sheet, members_admin, roster_import  # office (issue 13)
+    from network_hub.web import (  # the office on the web (issue 13)
+        area_picker,
+        areas_admin,
+        invite_sheet,
+        members_admin,
+        roster_import,
+    )
 
-    for office_module in (area_picker, members_admin, invite_sheet, roster_import):
+    for office_module in (area_picker, members_admin, invite_sheet, roster_import, areas_admin):
         app.include_router(office_module.router)
     metrics.install(app, hub)  # /metrics (loopback or HUB_METRICS_TOKEN) and the latency histogram
     # Outermost: an oversized body is refused (413) before any other work (issue 10, finding 5).

@@ -136,3 +136,41 @@ def test_confirm_rechecks_and_stays_all_or_nothing(world, signed_in) -> None:
     assert moderator.post("/roster/import", data={"csrf_token": token},
                           files={"file": ("roster.csv", GOOD_CSV, "text/csv")}).status_code == 403
     assert _counts(world) == before
+
+
+# -- villages and the moderators' group ----------------------------------------------------------
+def test_admin_adds_a_village_by_number_and_sets_the_moderators_group(world, signed_in) -> None:
+    from network_hub.db.models import Area
+
+    client = signed_in("admin")
+    page = client.get("/areas/villages", params={"area_1": "52", "area_2": "5201", "area_3": "520101"})
+    assert page.status_code == 200 and "หมู่ที่ 2 บ้านป่าขาม" in page.text
+    token = csrf_of(client, "/areas/villages")
+    added = client.post("/areas/villages", data={"csrf_token": token, "area": "520101", "number": "7",
+                                                 "name": "บ้านใหม่พัฒนา"})
+    assert added.status_code == 303
+    with world.hub.transaction() as s:
+        assert s.get(Area, "52010107").name_th == "บ้านใหม่พัฒนา"
+    before = _counts(world)
+    for data, thai in [({"number": "7", "name": "ซ้ำ"}, "มีอยู่แล้ว"), ({"number": "0", "name": "x"}, "1 ถึง 99"),
+                       ({"number": "3", "name": ""}, "กรุณาระบุชื่อหมู่บ้าน")]:
+        refused = client.post("/areas/villages", data={"csrf_token": token, "area": "520101", **data})
+        assert refused.status_code == 400 and thai in refused.text
+    not_tambon = client.post("/areas/villages", data={"csrf_token": token, "area": "5201", "number": "3",
+                                                      "name": "x"})
+    assert not_tambon.status_code == 400 and "กรุณาเลือกตำบล" in not_tambon.text
+    bad_chat = client.post("/areas/moderation-chat", data={"csrf_token": token, "area": "520101",
+                                                           "chat_id": "12345"})
+    assert bad_chat.status_code == 400 and "ไม่ใช่รหัสกลุ่ม Telegram" in bad_chat.text
+    assert _counts(world) == before
+    ok = client.post("/areas/moderation-chat", data={"csrf_token": token, "area": "520101",
+                                                     "chat_id": "-1009876543210"})
+    assert ok.status_code == 303
+    with world.hub.transaction() as s:
+        assert s.get(Area, "520101").moderation_chat_id == -1009876543210
+    client.cookies.clear()
+    moderator = signed_in("moderator")  # moderators do not manage areas
+    token = csrf_of(moderator, "/roster")
+    assert moderator.get("/areas/villages").status_code == 403
+    assert moderator.post("/areas/villages", data={"csrf_token": token, "area": "520101", "number": "9",
+                                                   "name": "x"}).status_code == 403
