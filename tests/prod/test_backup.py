@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tarfile
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -308,3 +309,42 @@ def test_pg_tools_are_found_by_version(monkeypatch: pytest.MonkeyPatch, tmp_path
     with pytest.raises(BackupError, match="postgresql-client"):
         backup_module.find_pg_tool("pg_dump")
     assert os.environ.get("HUB_PG_BIN_DIR") is None
+
+
+def test_sqlite_backup_is_consistent_while_the_hub_writes(tmp_path: Path) -> None:
+    """The online backup API copies a consistent snapshot while another connection keeps committing."""
+    import sqlite3
+    import threading
+
+    from network_hub.db.models import AuditEvent
+
+    settings = _small_hub(tmp_path)
+    hub = Hub.from_settings(settings)
+    stop = threading.Event()
+    written = [0]
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            with hub.transaction() as s:  # each commit adds the audit row and its twin at once
+                for _ in range(2):
+                    s.add(AuditEvent(at=NOW, action="drill.write", object_type="x", object_id=str(written[0])))
+            written[0] += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        while written[0] < 20:
+            time.sleep(0.01)
+        archive = tmp_path / "online.tar"
+        backup(settings, archive, NOW)
+        at_backup = written[0]
+    finally:
+        stop.set()
+        writer.join()
+        hub.close()
+    restored = _empty(tmp_path / "restored")
+    restore(restored, archive)
+    with sqlite3.connect(restored.data_dir / "hub.sqlite3") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = conn.execute("SELECT count(*) FROM audit_events WHERE action = 'drill.write'").fetchone()[0]
+    assert rows % 2 == 0 and 40 <= rows <= 2 * (at_backup + 1)  # whole transactions only
