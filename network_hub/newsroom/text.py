@@ -62,15 +62,16 @@ _EMOJI_GLUE = {"\ufe0f", "\ufe0e", "\u200d", "\u20e3"}
 
 
 def comparable(text: str) -> str:
-    """Text reduced to its words for comparing a title with the body's opening: no emoji,
-    symbols or punctuation (so "…" and "📢" do not matter), whitespace collapsed, case folded.
-    Thai vowel and tone marks are kept (they are letters' marks, not symbols)."""
+    """Text reduced to its letters and digits for comparing a title with the body's opening: no
+    emoji, symbols or punctuation (so "…" and "📢" do not matter), no whitespace (Thai spacing
+    varies between a typed title and the body), case folded. Thai vowel and tone marks are kept
+    (they are marks of letters, not symbols)."""
     kept = [
-        " " if ch.isspace() else ch
+        ch
         for ch in unicodedata.normalize("NFC", text)
-        if ch not in _EMOJI_GLUE and unicodedata.category(ch)[0] not in "PS"
+        if not ch.isspace() and ch not in _EMOJI_GLUE and unicodedata.category(ch)[0] not in "PS"
     ]
-    return " ".join("".join(kept).split()).casefold()
+    return "".join(kept).casefold()
 
 
 def _trim_decoration(line: str) -> str:
