@@ -114,6 +114,11 @@ class Service:
 
             jobs["line-events"] = (self._async_job("line-events", line_startup.scheduled_job(self.hub)),
                                    line_startup.EVENTS_INTERVAL_S)
+        if s.line_channel_access_token:  # LINE hook (issue 14): volunteers' daily status summary
+            from network_hub.line import startup as line_startup
+
+            jobs["line-daily-summary"] = (self._async_job("line-daily-summary", line_startup.summary_job(self.hub)),
+                                          daily_at(self.hub, line_startup.SUMMARY_HOUR))
         if self.notifier is not None:
             sender = NotificationSender(self.hub, self.notifier, owner=self.process_id)
             jobs["send-notifications"] = (self._async_job("send-notifications", sender.run_once),

@@ -359,6 +359,12 @@ class LinePublisher:
         raise PublishError(ErrorClass.PERMANENT, "LINE messages cannot be unsent by a bot; tell the group admin",
                            code="unsupported")
 
+    async def push_text(self, target: OutletTarget, to: str, text: str, *, retry_key: str) -> list[str]:
+        """One text push to a person (a notice); the key makes a repeat of the same notice a 409."""
+        api = self.api(target)
+        return await self._send(api, OutletTarget(target.outlet_id, "line", to, token=target.token),
+                                [{"type": "text", "text": text[:TEXT_LIMIT]}], retry_key)
+
     async def download_content(self, target: OutletTarget, message_id: str) -> bytes:
         """A user's image from the data API (download at once: LINE deletes content later)."""
         blob = self.blob(target)

@@ -44,6 +44,7 @@ DRAFT_NAMESPACE = "line_draft"
 START_WORDS = ("ส่งข่าว", "ข่าว", "news", "/news")
 CANCEL_WORDS = ("ยกเลิก", "cancel", "/cancel")
 LABEL_MAX = 20  # LINE's limit for a quick-reply button label
+NOTICE_WORDS = {"แจ้งผลรายวัน": "daily", "ปิดการแจ้งผล": "off"}
 
 T = {
     "greet_unlinked": "สวัสดีครับ 🙏 นี่คือช่องทางส่งข่าวประชาสัมพันธ์ของตำบล\n"
@@ -67,6 +68,8 @@ T = {
     "submitted": "✅ ได้รับข่าวแล้ว เลขที่รับ {receipt}\nผู้ดูแลจะพิจารณา และจะแจ้งผลให้ทราบ",
     "cancelled": "ยกเลิกแล้ว ไม่ได้บันทึกข่าว",
     "use_buttons": "กรุณากดปุ่มด้านล่าง",
+    "notices_daily": "จะส่งสรุปผลข่าวของท่านวันละครั้ง (เฉพาะวันที่มีความคืบหน้า) ปิดได้โดยพิมพ์ «ปิดการแจ้งผล»",
+    "notices_off": "ปิดการแจ้งผลทาง LINE แล้ว เปิดใหม่ได้โดยพิมพ์ «แจ้งผลรายวัน»",
 }
 
 
@@ -128,6 +131,11 @@ def handle(session: Session, event: dict[str, Any], extra: dict[str, Any], *, no
         return [text_message(T["greet_unlinked"])] if kind in ("follow", "message") else []
     if kind == "follow":
         return [text_message(T["linked"].format(name=member.name), [("ส่งข่าว", "start")])]
+    if text in NOTICE_WORDS:  # the member's choice: a daily summary push (default) or none
+        from network_hub.line.notices import set_preference
+
+        set_preference(session, member.id, NOTICE_WORDS[text], now)
+        return [text_message(T["notices_" + NOTICE_WORDS[text]])]
     if (text or "").lower() in CANCEL_WORDS or postback == "cancel":
         _drop(session, user, staging)
         return [text_message(T["cancelled"], [("ส่งข่าว", "start")])]

@@ -47,6 +47,24 @@ async def process_with_hub_oa(hub: Hub) -> int:
             await io.aclose()
 
 
+SUMMARY_HOUR = 18  # Bangkok time: the day's decisions are in, before the evening
+
+
+def summary_job(hub: Hub) -> Callable[[], Awaitable[object]]:
+    """The daily status summary to volunteers who use LINE (one push each, only with news)."""
+    from network_hub.line.notices import send_daily_summaries
+    from publishers.line import LinePublisher
+
+    async def run() -> object:
+        publisher = LinePublisher(hub.settings, clock=hub.clock)
+        try:
+            return await send_daily_summaries(hub, publisher)
+        finally:
+            await publisher.aclose()
+
+    return run
+
+
 def scheduled_job(hub: Hub) -> Callable[[], Awaitable[object]]:
     """Apply webhook events still pending (stored, then the process died before processing them)."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from jobs.dispatch import Dispatcher
 from network_hub.db.models import LineWebhookEvent, Member, NewsItem, Photo
 from network_hub.hub import Hub
+from network_hub.line.notices import preference
 from network_hub.newsroom.moderation import approve_item
 from network_hub.permissions import load_actor, system_actor
 from network_hub.roster.invites import create_invite
@@ -175,6 +176,11 @@ def test_cancel_keeps_nothing_and_unlinked_people_get_no_access(hub: Hub, line_f
     send(client, channel, line_fake.text_event(stranger, "ส่งข่าว"))
     assert "รหัสเชิญ" in last_reply(line_fake)[0]["text"] or "ไม่" in last_reply(line_fake)[0]["text"]
     send(client, channel, line_fake.text_event(USER, code))
+    send(client, channel, line_fake.text_event(USER, "ปิดการแจ้งผล"))
+    assert "ปิดการแจ้งผลทาง LINE แล้ว" in last_reply(line_fake)[0]["text"]
+    with hub.transaction() as s:
+        member_id = s.scalar(select(Member.id).where(Member.line_user_id == USER))
+        assert preference(s, member_id) == "off"
     send(client, channel, line_fake.text_event(USER, "ส่งข่าว"))
     send(client, channel, line_fake.postback_event(USER, "c=event"))
     send(client, channel, line_fake.text_event(USER, "ยกเลิก"))
