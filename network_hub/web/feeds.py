@@ -37,6 +37,9 @@ from network_hub.web.deps import get_hub, render, transaction
 
 router = APIRouter()
 PUBLIC = (ItemStatus.PUBLISHED.value, ItemStatus.PARTIALLY_PUBLISHED.value)
+# Photos are also served while an approved item is still going out: LINE fetches a post's images
+# from this route itself (there is no upload), possibly before the item's last outlet is done.
+MEDIA_PUBLIC = (*PUBLIC, ItemStatus.PUBLISHING.value)
 FEED_SIZE = 50
 CACHE_CONTROL = "public, max-age=300"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -226,7 +229,7 @@ def media(request: Request, path: str) -> Response:
     with transaction(request) as session:
         photo = session.scalar(
             select(Photo).join(NewsItem, NewsItem.id == Photo.item_id)
-            .where(Photo.path == path, NewsItem.status.in_(PUBLIC)).limit(1))
+            .where(Photo.path == path, NewsItem.status.in_(MEDIA_PUBLIC)).limit(1))
         if photo is None:
             raise NotFound(f"no public photo at {path}", "ไม่พบภาพนี้")
         content_type = photo.content_type

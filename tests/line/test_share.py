@@ -42,3 +42,28 @@ def test_published_items_offer_a_line_share_link_and_unpublished_ones_do_not(wor
     public = client.get(f"/news/{receipt}")
     assert public.status_code == 200 and "แชร์ไปยัง LINE" in public.text
     assert f"news%2F{receipt}" in public.text  # the link carries the item's public page
+
+
+def test_photos_of_an_item_still_going_out_are_served_for_line_to_fetch(world, client) -> None:  # noqa: F811
+    import io
+
+    from PIL import Image
+
+    from network_hub.db.models import Photo
+    from network_hub.newsroom.photos import PhotoInput
+    from network_hub.newsroom.submission import submit_item
+    from network_hub.permissions import load_actor
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 40)).save(out, "JPEG")
+    with world.hub.transaction() as s:
+        item = submit_item(s, actor=load_actor(s, world.people.reporter.id), author_id=world.people.reporter.id,
+                           village_code="52010101", category="event", body="ภาพงานวัด",
+                           photos=[PhotoInput(data=out.getvalue())], now=world.hub.clock.now(),
+                           media_dir=world.hub.settings.resolved_media_dir)
+        path = s.scalars(select(Photo.path).where(Photo.item_id == item.id)).one()
+        item_id = item.id
+    assert client.get(f"/media/{path}").status_code == 404  # submitted, not approved: not public
+    with world.hub.transaction() as s:
+        s.get(NewsItem, item_id).status = "publishing"
+    assert client.get(f"/media/{path}").status_code == 200
