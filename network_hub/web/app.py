@@ -174,10 +174,11 @@ def create_app(hub: Hub) -> FastAPI:
         areas_admin,
         invite_sheet,
         members_admin,
+        outlet_admin,
         roster_import,
     )
 
-    for office_module in (area_picker, members_admin, invite_sheet, roster_import, areas_admin):
+    for office_module in (area_picker, members_admin, invite_sheet, roster_import, areas_admin, outlet_admin):
         app.include_router(office_module.router)
     metrics.install(app, hub)  # /metrics (loopback or HUB_METRICS_TOKEN) and the latency histogram
     # Outermost: an oversized body is refused (413) before any other work (issue 10, finding 5).
