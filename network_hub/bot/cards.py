@@ -22,6 +22,7 @@ from network_hub.bot import callbacks
 from network_hub.bot.texts import raw, t
 from network_hub.db.models import Area, Member, NewsItem
 from network_hub.newsroom.labels import CATEGORY_TH, PDPA_FLAG_TH, status_th
+from network_hub.photo_checks.present import card_lines as photo_card_lines
 from network_hub.states import ItemStatus
 from network_hub.thai import be_datetime, utf16_len
 from publishers.render import attribution_line
@@ -81,6 +82,7 @@ def load_card(session: Session, item_id: int) -> CardView | None:
         photos=tuple((p.telegram_file_id, p.path) for p in item.photos),
         decided_by=decider.name if decider else None, decided_at=item.decided_at,
         reason=item.decision_reason, scheduled_at=item.scheduled_at,
+        extra={"photo_checks": "\n".join(photo_card_lines(session, item.id))},  # issue 16: which photo has what
     )
 
 
@@ -114,6 +116,8 @@ def card_text(view: CardView) -> str:
                author=view.author, photos=len(view.photos))]
     if view.pdpa_flags:
         lines.append(t("card_pdpa", "th", flags=", ".join(PDPA_FLAG_TH.get(f, f) for f in view.pdpa_flags)))
+    if view.extra.get("photo_checks"):
+        lines.append(html.escape(view.extra["photo_checks"], quote=False))
     if view.consent:
         lines.append(t("card_consent", "th", children=_yes(view.consent.get("photos_show_children")),
                        people=_yes(view.consent.get("identifiable_people")),

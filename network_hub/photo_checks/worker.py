@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from network_hub import audit
 from network_hub.db.models import NewsItem
 from network_hub.hub import Hub
+from network_hub.newsroom.records import OBJECT_TYPE
 from network_hub.photo_checks import checks
 from network_hub.photo_checks.checks import CheckState, Claimed
 from network_hub.photo_checks.detect import check_image
@@ -105,7 +106,7 @@ class PhotoCheckWorker:
         if merged != list(item.pdpa_flags or []):
             item.pdpa_flags = merged
             item.pdpa_confirmed_by = None
-        audit.record(session, at=self.hub.clock.now(), action="photo_check", object_type="news_item",
+        audit.record(session, at=self.hub.clock.now(), action="news.photo_check", object_type=OBJECT_TYPE,
                      object_id=item.id, after={"photo_id": c.photo_id,
                                                "flags": sorted({str(f["flag"]) for f in findings})})
 

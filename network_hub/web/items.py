@@ -22,6 +22,7 @@ from network_hub.errors import InvalidInput, NotFound
 from network_hub.newsroom import moderation
 from network_hub.newsroom.queries import get_item, item_history, list_items
 from network_hub.permissions import Action
+from network_hub.photo_checks.present import views as photo_views
 from network_hub.states import ItemStatus
 from network_hub.thai import be_datetime
 from network_hub.web.datepicker import parse_datetime
@@ -71,6 +72,7 @@ def item_page(request: Request, item_id: int, viewer: Viewer = VIEWER) -> Respon
                 select(Delivery, Outlet).join(Outlet, Outlet.id == Delivery.outlet_id)
                 .where(Delivery.item_id == item.id).order_by(Delivery.id)).all()
         ]
+        checks = photo_views(session, item.id)  # issue 16: personal data found in the photos
         hub = get_hub(request)  # issue 12: the post as each platform will show it, from the publishers' plan
         previews = item_previews(item_post(session, item, now(request), hub.settings.resolved_media_dir),
                                  viewer.language)
@@ -81,7 +83,7 @@ def item_page(request: Request, item_id: int, viewer: Viewer = VIEWER) -> Respon
             via_label(entry.get("via"), viewer.language)
     done = request.query_params.get("done")
     return render(request, "item.html", card=card, history=history, deliveries=deliveries, done=done,
-                  post_previews=previews)
+                  photo_checks=checks, post_previews=previews)
 
 
 @router.get("/items/{item_id}/photos/{position}")

@@ -140,7 +140,7 @@ def test_the_worker_flags_the_item_and_names_the_photo(newsroom: Newsroom, rende
         assert flagged.state == "done" and flagged.photo.position == 1
         assert [f["flag"] for f in flagged.findings] == ["thai_national_id"]
         assert len(flagged.findings[0]["box"]) == 4
-        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "photo_check")).one()
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "news.photo_check")).one()
         assert event.after == {"photo_id": flagged.photo_id, "flags": ["thai_national_id"]}
     worker_alive(newsroom)
     with pytest.raises(NeedsConfirmation):  # the photo's flag needs the moderator's confirmation
