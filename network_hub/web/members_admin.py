@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from network_hub import audit
 from network_hub.db.models import Invite, Member
 from network_hub.errors import HubError, InvalidInput, PermissionDenied
 from network_hub.permissions import Action, decide
@@ -196,6 +197,9 @@ async def edit_member(request: Request, member_id: int, viewer: Viewer = VIEWER)
         if not phone and member.phone:  # an emptied phone field clears the number
             roster.require_over_member(session, viewer.actor, member)
             member.phone = None
+            member.updated_at = at
+            audit.record(session, at=at, action="member.update", object_type="member", object_id=member.id,
+                         before={"phone": "(cleared)"}, after={"phone": None}, **roster.audit_actor(viewer.actor))
         roster.update_member(session, member_id, name=str(form.get("name", "")), phone=phone or None,
                              language=str(form.get("language", "")) or None, now=at, actor=viewer.actor)
 

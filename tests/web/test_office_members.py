@@ -214,3 +214,21 @@ def test_personal_invite_and_merge_on_the_web(world, signed_in) -> None:
     assert merged.status_code == 303
     with world.hub.transaction() as s:
         assert s.get(Member, dup_id) is None and s.get(Member, manee_id).telegram_user_id == 777888
+
+
+def test_edit_name_and_clear_the_phone(world, signed_in) -> None:
+    client = signed_in("admin")
+    target = world.people.reporter2.id
+    token = csrf_of(client, f"/roster/members/{target}")
+    edited = client.post(f"/roster/members/{target}/edit", data={"csrf_token": token, "name": "บุญมี ขยันยิ่ง",
+                                                                "phone": "", "language": "th"})
+    assert edited.status_code == 303
+    with world.hub.transaction() as s:
+        member = s.get(Member, target)
+        assert member.name == "บุญมี ขยันยิ่ง" and member.phone is None
+    taken = client.post(f"/roster/members/{target}/edit", data={"csrf_token": token, "name": "x",
+                                                               "phone": world.people.reporter.phone})
+    assert taken.status_code == 409 and "เป็นของสมาชิกหมายเลข" in taken.text
+    with world.hub.transaction() as s:
+        assert s.get(Member, target).name == "บุญมี ขยันยิ่ง"
+    assert "Telegram: ✓ เชื่อมแล้ว" in client.get("/roster").text  # the roster says who is linked
