@@ -1,4 +1,12 @@
-"""Alembic environment: the engine is handed in by ``network_hub.db.migrate``."""
+"""Alembic environment: the engine is handed in by ``network_hub.db.migrate``.
+
+SQLite: ``batch_alter_table`` rebuilds a table (create a copy, copy the rows, DROP the old one,
+rename). With ``PRAGMA foreign_keys=ON`` (set on every connection by db/engine.py) the DROP fails
+as soon as other rows point at the table, i.e. on every real hub with data. So foreign keys are
+off while migrations run — SQLite ignores the pragma inside a transaction, hence on the raw
+connection before any transaction — and ``PRAGMA foreign_key_check`` must find nothing afterwards;
+the pragma is back on before the connection returns to the pool.
+"""
 
 from alembic import context
 
@@ -8,11 +16,24 @@ config = context.config
 engine = config.attributes["engine"]
 
 with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    raw = connection.connection.driver_connection if sqlite else None
+    if raw is not None:
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left {len(broken)} row(s) with a broken foreign key, e.g. "
+                                       f"{broken[0]}; restore the backup taken before the upgrade")
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
