@@ -8,6 +8,8 @@ token. Rotation: put a new key first in ``HUB_SECRETS_KEY`` followed by the old 
 separated; every key decrypts, the first encrypts, and ``rotate(token)`` re-encrypts a stored value.
 
 Show a stored secret only through ``redact()`` ("••••abcd"); never send the plaintext back to a page.
+Every value encrypted or decrypted here is registered with ``network_hub.logs.register_secret``, so
+log lines (tracebacks included) print it redacted.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from network_hub.errors import HubError
 from network_hub.keyfile import read_or_create_secret
+from network_hub.logs import register_secret
 
 KEY_FILE_NAME = "secrets.key"
 MASK = "••••"
@@ -76,17 +79,20 @@ class Vault:
     def encrypt(self, plaintext: str) -> str:
         if not isinstance(plaintext, str):
             raise TypeError("Vault.encrypt takes a str")
+        register_secret(plaintext)  # from now on no log line prints it (network_hub.logs)
         return self._multi.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
     def decrypt(self, token: str) -> str:
         try:
-            return self._multi.decrypt(token.encode("ascii")).decode("utf-8")
+            plaintext = self._multi.decrypt(token.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError, AttributeError):
             raise VaultError(
                 "a stored secret cannot be decrypted: the secrets key changed or the value is damaged "
                 "(connect the account again, or restore the old key as a second HUB_SECRETS_KEY entry)",
                 "ไม่สามารถถอดรหัสข้อมูลลับที่บันทึกไว้ได้ กรุณาเชื่อมต่อบัญชีใหม่อีกครั้ง หรือติดต่อผู้ดูแลระบบ",
             ) from None
+        register_secret(plaintext)  # a decrypted token is redacted from every log line
+        return plaintext
 
     def rotate(self, token: str) -> str:
         """Re-encrypt ``token`` with the first (newest) key."""

@@ -309,6 +309,24 @@ def test_security_headers_on_every_page(matrix: Matrix) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_no_page_shows_a_secret(matrix: Matrix) -> None:
+    """The bot token, the cookie key and the secrets key never appear in any answer, to anyone."""
+    settings = matrix.world.hub.settings
+    secrets = [settings.telegram_bot_token, settings.ensure_secret_key()]
+    secrets_key = settings.data_dir / "secrets.key"
+    if secrets_key.exists():
+        secrets.append(secrets_key.read_text().strip())
+    problems = []
+    for method, path in _routes(matrix.app):
+        if method != "GET":
+            continue
+        url = _fill(path, matrix.params)
+        for role in ("anonymous", "admin"):
+            body = matrix.clients[role].get(url).content
+            problems += [f"{url} ({role}) shows a secret" for secret in secrets if secret and secret.encode() in body]
+    assert not problems, "\n".join(problems)
+
+
 def test_routes_missing_from_the_table_are_reported(matrix: Matrix) -> None:
     missing = [f"{m} {p}" for m, p in _routes(matrix.app) if (m, p) not in ROUTE_TABLE]
     if missing:

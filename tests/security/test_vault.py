@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import threading
@@ -12,6 +13,7 @@ from cryptography.fernet import Fernet
 
 from config.settings import Settings
 from network_hub.keyfile import read_or_create_secret
+from network_hub.logs import RedactingFormatter
 from network_hub.vault import Vault, VaultError, redact
 
 PAGE_TOKEN = "EAAGm0PX4ZCpsBAKZAZCexampleexampleexampleZDZD"
@@ -91,3 +93,14 @@ def test_the_cookie_secret_key_file_is_created_0600(tmp_path: Path) -> None:
     assert key_file.read_text() == key
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert Settings(data_dir=tmp_path / "hub", secret_key="").ensure_secret_key() == key
+
+
+
+def test_stored_and_decrypted_tokens_are_redacted_from_logs() -> None:
+    secret = "PAGE-TOKEN-" + "q" * 40
+    token = Vault(Vault.generate_key()).encrypt(secret)
+    assert secret not in token
+    record = logging.LogRecord("publishers.facebook", logging.ERROR, __file__, 1, "posting with %s failed",
+                               (secret,), None)
+    line = RedactingFormatter("%(message)s").format(record)
+    assert secret not in line and "posting with" in line
