@@ -5,7 +5,7 @@ rename). With ``PRAGMA foreign_keys=ON`` (set on every connection by db/engine.p
 as soon as other rows point at the table, i.e. on every real hub with data. So foreign keys are
 off while migrations run — SQLite ignores the pragma inside a transaction, hence on the raw
 connection before any transaction — and ``PRAGMA foreign_key_check`` must find nothing afterwards;
-the pragma is back on before the connection returns to the pool.
+they are back on (outside any transaction) before the connection returns to the pool.
 """
 
 from alembic import context
@@ -34,6 +34,12 @@ with engine.connect() as connection:
                 if broken:
                     raise RuntimeError(f"the migration left {len(broken)} row(s) with a broken foreign key, e.g. "
                                        f"{broken[0]}; restore the backup taken before the upgrade")
+        if connection.in_transaction():  # the check above may have begun one (SQLAlchemy autobegin)
+            connection.commit()
     finally:
         if raw is not None:
+            # Outside any transaction, or SQLite would ignore it: the connection goes back to the
+            # pool with foreign keys on.
+            if connection.in_transaction():
+                connection.rollback()
             raw.execute("PRAGMA foreign_keys=ON")
