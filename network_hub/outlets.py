@@ -159,10 +159,14 @@ def add_outlet(
     require(actor, Action.MANAGE_OUTLETS, area.code)
     where = _address(kind, address, area.code)
     if kind is Platform.LINE and LINE_GROUP_RE.fullmatch(where):
+        from network_hub.line.accounts import account_of_bot
         from network_hub.line.groups import require_joined  # the LINE domain; imported where needed
 
         group = require_joined(session, where)
         name = name or f"LINE {group.name or where}"
+        account = account_of_bot(session, group.bot_user_id)  # another OA's bot: post with that OA's token
+        if account is not None and not (token_env or token_file):
+            token_env, token_file = account.token_env, account.token_file
     env, file = _credentials(kind, token_env, token_file)
     chosen = _categories(categories)
     existing = session.scalar(select(Outlet).where(Outlet.platform == kind.value, Outlet.address == where))

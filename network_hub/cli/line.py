@@ -37,3 +37,45 @@ def line_process() -> None:
     hub = get_hub()
     done = asyncio.run(process_with_hub_oa(hub))
     typer.echo(f"processed {done} LINE event(s)")
+
+
+ACCOUNT_COLUMNS = ("name", "token_source", "secret_source", "bot_user_id")
+
+
+def _account_row(account: object) -> dict[str, object]:
+    a = account
+    return {"name": a.name,  # type: ignore[attr-defined]
+            "token_source": f"env:{a.token_env}" if a.token_env else f"file:{a.token_file}",  # type: ignore[attr-defined]
+            "secret_source": f"env:{a.secret_env}" if a.secret_env else f"file:{a.secret_file}",  # type: ignore[attr-defined]
+            "bot_user_id": a.bot_user_id}  # type: ignore[attr-defined]
+
+
+@app.command("account-add")
+def line_account_add(
+    name: str = typer.Argument(..., help="A short name, e.g. pongyangkok"),
+    token_env: str | None = typer.Option(None, "--token-env", help="Variable holding its channel access token"),
+    token_file: str | None = typer.Option(None, "--token-file", help="File holding its channel access token"),
+    secret_env: str | None = typer.Option(None, "--secret-env", help="Variable holding its channel secret"),
+    secret_file: str | None = typer.Option(None, "--secret-file", help="File holding its channel secret"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Register another Official Account (its webhook URL is the same /line/webhook)."""
+    from network_hub.line.accounts import add_account
+
+    hub = get_hub()
+    with hub.transaction() as session:
+        account = add_account(session, name, token_env=token_env, token_file=token_file, secret_env=secret_env,
+                              secret_file=secret_file, now=hub.clock.now())
+        row = _account_row(account)
+    emit(row, as_json, ACCOUNT_COLUMNS)
+
+
+@app.command("accounts")
+def line_accounts(as_json: bool = JSON_OPTION) -> None:
+    """Other Official Accounts registered with the hub (the hub's own is HUB_LINE_CHANNEL_ACCESS_TOKEN)."""
+    from network_hub.line.accounts import list_accounts
+
+    hub = get_hub()
+    with hub.transaction() as session:
+        rows = [_account_row(a) for a in list_accounts(session)]
+    emit(rows, as_json, ACCOUNT_COLUMNS)

@@ -96,7 +96,7 @@ class LineIO(Protocol):
 
     async def enrich(self, event: LineWebhookEvent) -> dict[str, Any]: ...
 
-    async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None: ...
+    async def reply(self, event: LineWebhookEvent, reply_token: str, messages: list[dict[str, Any]]) -> None: ...
 
 
 async def process_pending(hub: Hub, *, limit: int = 200, io: LineIO | None = None) -> int:
@@ -132,7 +132,7 @@ async def process_pending(hub: Hub, *, limit: int = 200, io: LineIO | None = Non
         token = (event.payload or {}).get("replyToken")
         if replies and token and io is not None:
             try:
-                await io.reply(token, replies[:5])
+                await io.reply(event, token, replies[:5])
             except Exception as exc:  # an expired token after a restart: the state is saved anyway
                 log.warning("LINE reply to event %s not sent (%s)", event.event_id, type(exc).__name__)
     return done

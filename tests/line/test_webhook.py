@@ -151,3 +151,28 @@ def test_admin_picks_a_recorded_group_for_an_outlet(hub: Hub, line_fake: FakeLin
     assert code != 0
     with hub.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Outlet)) == 1
+
+
+def test_another_oa_records_its_groups_and_its_outlets_post_with_its_token(
+        hub: Hub, line_fake: FakeLine, channel: Channel, client: TestClient, cli,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    other = line_fake.add_channel(quota=None, name="ข่าวตำบลบ้านเสด็จ")
+    monkeypatch.setenv("LINE_TOKEN_BANSADET", other.token)
+    monkeypatch.setenv("LINE_SECRET_BANSADET", other.secret)
+    code, out, err = cli("line", "account-add", "bansadet", "--token-env", "LINE_TOKEN_BANSADET",
+                         "--secret-env", "LINE_SECRET_BANSADET", "--json")
+    assert code == 0, err
+    group = line_fake.add_group(other, members=44, name="กลุ่มบ้านเสด็จ")
+    assert post_events(client, other, [line_fake.join_event(group)]).status_code == 200
+    with hub.transaction() as s:
+        recorded = s.scalars(select(LineGroup)).one()
+        # enriched with the other OA's token (the hub's own is not in that group)
+        assert (recorded.bot_user_id, recorded.name, recorded.member_count) == (other.bot_user_id, "กลุ่มบ้านเสด็จ", 44)
+    code, out, err = cli("outlet", "add", "--platform", "line", "--group", group.id, "--area", "520101", "--json")
+    assert code == 0, err
+    assert json.loads(out)["token_source"] == "env:LINE_TOKEN_BANSADET"
+    code, out, err = cli("line", "accounts", "--json")
+    assert json.loads(out)[0]["bot_user_id"] == other.bot_user_id
+    # a body signed with neither secret is still refused
+    assert post_events(client, other, [line_fake.join_event(group)],
+                       signature=FakeLine.sign("guess", b"x")).status_code == 401
