@@ -272,6 +272,12 @@ def roster_import(
     hub = get_hub()
     now = hub.clock.now()
     links: list[dict[str, Any]] = []
+    if invites and not hub.settings.telegram_bot_username.strip():
+        # A personal link printed for a bot that does not exist yet cannot be taken back.
+        typer.echo("warning: no personal invites made: set HUB_TELEGRAM_BOT_USERNAME first, then run "
+                   "`network-hub roster import FILE --invites` again (the import itself is harmless to repeat)",
+                   err=True)
+        invites = False
     with hub.transaction() as session:
         actor = actor_for(session, by)
         report = import_roster(session, data, dry_run=dry_run, now=now, actor=actor)

@@ -83,3 +83,13 @@ def test_member_merge(cli: Cli) -> None:  # noqa: F811
     assert cli("member", "merge", "tg:1001", "tg:1002").code == 5  # two phones, two accounts
     assert cli("member", "merge", str(keep), "tg:1002", "--by", "tg:2001").code == 4  # a moderator
     assert cli.counts() == before
+
+
+def test_roster_import_makes_no_invites_without_a_bot_username(cli: Cli, tmp_path: Path) -> None:  # noqa: F811
+    sheet = tmp_path / "village.csv"
+    sheet.write_text("name,role,area_code,phone\nมาลี ดีใจ,reporter,52010101,0811111111\n", encoding="utf-8")
+    result = cli("roster", "import", str(sheet), "--invites")
+    assert result.code == 0 and "HUB_TELEGRAM_BOT_USERNAME" in result.err and "start=" not in result.out
+    with get_hub().sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Invite)) == 0
+        assert s.scalar(select(func.count()).select_from(Member).where(Member.phone == "+66811111111")) == 1
