@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jobs.health import check_outlet
 from network_hub.db.models import Outlet
+from network_hub.line.quota import month_use_label
 from network_hub.outlets import get_outlet, list_outlets, pause_outlet, resume_outlet
 from network_hub.permissions import Action, require
 from network_hub.web.deps import CSRF, VIEWER, Viewer, get_hub, now, render, transaction
@@ -25,7 +26,10 @@ def outlets_page(request: Request, viewer: Viewer = VIEWER) -> Response:
     with transaction(request) as session:
         outlets = list_outlets(session)
         names = area_names(session, {o.area_code for o in outlets})
-    rows = [{"outlet": o, "manage": viewer.can(Action.MANAGE_OUTLETS, o.area_code)} for o in outlets]
+        # LINE: this month's posts and their estimated message cost (quota is money)
+        line_use = {o.id: month_use_label(session, o, now(request)) for o in outlets if o.platform == "line"}
+    rows = [{"outlet": o, "manage": viewer.can(Action.MANAGE_OUTLETS, o.area_code), "line_use": line_use.get(o.id)}
+            for o in outlets]
     return render(request, "outlets.html", rows=rows, now=now(request), done=request.query_params.get("done"),
                   area_names=names)
 

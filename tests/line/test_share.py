@@ -67,3 +67,21 @@ def test_photos_of_an_item_still_going_out_are_served_for_line_to_fetch(world, c
     with world.hub.transaction() as s:
         s.get(NewsItem, item_id).status = "publishing"
     assert client.get(f"/media/{path}").status_code == 200
+
+
+def test_outlets_page_shows_line_use_and_a_quota_hold_in_thai(world, signed_in) -> None:  # noqa: F811
+    from datetime import timedelta
+
+    from network_hub.db.models import LineGroup, Outlet
+
+    now = world.hub.clock.now()
+    with world.hub.transaction() as s:
+        s.add(LineGroup(bot_user_id="U" + "0" * 32, group_id="C" + "1" * 32, name="กลุ่มหมู่ 1", member_count=150,
+                        joined_at=now, updated_at=now))
+        s.add(Outlet(platform="line", name="LINE กลุ่มหมู่ 1", area_code="520101", address="C" + "1" * 32,
+                     status="active", min_interval_s=1.0, created_at=now, updated_at=now,
+                     blocked_until=now + timedelta(days=20),
+                     blocked_reason="rate limited by the platform: โควตาข้อความ LINE เดือนนี้ไม่พอ: this post costs 150"))
+    page = signed_in("coordinator").get("/outlets").text
+    assert "LINE เดือนนี้: 0 โพสต์ ≈ 0 ข้อความ" in page
+    assert "โควตาข้อความ LINE เดือนนี้ไม่พอ ข่าวรอส่งเดือนหน้า" in page
