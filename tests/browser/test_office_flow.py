@@ -90,3 +90,32 @@ def test_admin_adds_a_grant_by_typing_the_village_name(page: Any, live_hub: Live
         assert s.scalar(select(func.count()).select_from(RoleGrant).where(
             RoleGrant.member_id == reporter, RoleGrant.role == "moderator", RoleGrant.area_code == "520101")) == 1
     page.screenshot(path=str(SCREENSHOTS / "admin-member-1280.png"), full_page=True)
+
+
+OFFICE_PAGES = ("/roster/members/new", "/roster/members/{reporter}", "/roster/import", "/roster/sheet?area=520101",
+                "/areas/villages?area=520101", "/outlets/new", "/account/password")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 375, "height": 812}, {"width": 1280, "height": 900}],
+                         ids=["375", "1280"])
+def test_every_office_page_fits_the_screen(browser: Any, live_hub: LiveHub, viewport: dict[str, int]) -> None:
+    live_hub.hub.settings.telegram_bot_username = "koka_pr_bot"
+    phone = viewport["width"] < 500
+    context = browser.new_context(locale="th-TH", viewport=viewport, is_mobile=phone, has_touch=phone)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, live_hub, "0812345605")
+        for template in OFFICE_PAGES:
+            path = template.format(reporter=live_hub.people.reporter.id)
+            response = page.goto(f"{live_hub.base_url}{path}")
+            assert response is not None and response.status == 200, path
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{path} is {overflow}px wider than a {viewport['width']}px screen"
+            name = path.strip("/").split("?")[0].replace("/", "-")
+            if str(live_hub.people.reporter.id) in name:
+                name = name.replace(str(live_hub.people.reporter.id), "member")
+            page.screenshot(path=str(SCREENSHOTS / f"office-{name}-{viewport['width']}.png"), full_page=True)
+    finally:
+        context.close()
