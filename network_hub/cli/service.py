@@ -111,10 +111,18 @@ def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. hub
 def restore(file: Path = typer.Argument(..., help="An archive written by `network-hub backup`"),
             force: bool = typer.Option(False, "--force",
                                        help="Overwrite a database/media that hold data (stop the hub first)"),
+            verify_only: bool = typer.Option(False, "--verify-only",
+                                             help="Only check the archive's manifest and checksums; change nothing"),
             as_json: bool = JSON_OPTION) -> None:
     """Verify a backup's checksums, then restore it into an empty data directory or database."""
     from network_hub.backup import restore as restore_backup
+    from network_hub.backup import verify
 
+    if verify_only:
+        manifest = verify(file.expanduser())
+        emit({"file": str(file), "ok": True, **{k: v for k, v in manifest.items() if k != "files"},
+              "files": len(manifest["files"])}, as_json)
+        return
     hub = get_hub()
     result = restore_backup(hub.settings, file, force=force)
     emit(result, as_json)

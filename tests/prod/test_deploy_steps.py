@@ -3,7 +3,7 @@
 Each command is run the way DEPLOY.md writes it: a shell that sources the EnvironmentFile
 (``set -a; . env``) with ``HUB_DATA_DIR`` set, the installed ``network-hub`` entry point. Steps:
 settings (§3) → ``init`` (§4) → an admin → ``run`` answers ``/healthz`` and stops cleanly on
-SIGTERM within the unit's TimeoutStopSec (§5) → a manual backup (§10) → restore on a "fresh
+SIGTERM within the unit's TimeoutStopSec (§5) → a manual backup, verified (§10) → restore on a "fresh
 server" (an empty data directory), refused a second time without ``--force`` (§10) → ``init``
 again, as after an upgrade (§11) → the admin is there.
 """
@@ -98,6 +98,14 @@ def test_deploy_md_steps_on_a_fresh_server(tmp_path: Path) -> None:
     archive = server.backups / "before-upgrade.tar"
     server.command(data, "backup", str(archive))
     assert archive.stat().st_mode & 0o777 == 0o600
+
+    checked = json.loads(server.command(data, "restore", "--verify-only", "--json", str(archive)).stdout)
+    assert checked["ok"] and checked["database"] == "sqlite" and checked["files"] >= 2  # database + keys
+    damaged = tmp_path / "damaged.tar"
+    damaged.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # a copy cut short
+    refused = server.command(data, "restore", "--verify-only", str(damaged), check=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+    assert "error:" in refused.stderr
 
     fresh = tmp_path / "new-server-var-lib"
     restored = server.command(fresh, "restore", str(archive))
