@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -105,9 +106,16 @@ def _digest(payload: dict[str, Any], language: str) -> str:
         for v in villages)
     start = be_date(datetime.fromisoformat(payload["from"])) if payload.get("from") else ""
     end = be_date(datetime.fromisoformat(payload["to"])) if payload.get("to") else ""
-    return t("n_digest", language, area=payload.get("area", ""), start=start, end=end,
+    text = t("n_digest", language, area=payload.get("area", ""), start=start, end=end,
              submitted=totals.get("submitted", 0), published=totals.get("published", 0),
              waiting=totals.get("waiting", 0), entries=entries)
+    least = payload.get("least_shared_on_line") or []
+    if least:  # LINE hook (issue 14): ask village admins to share these with one tap
+        head = "แชร์ไปยัง LINE น้อยที่สุด:" if language == "th" else "Shared least on LINE:"
+        text += "\n" + head + "\n" + "\n".join(
+            f"• {html.escape(str(e.get('receipt_no', '')))} {html.escape(str(e.get('title', ''))[:60])} "
+            f"({e.get('shares', 0)})" for e in least)
+    return text
 
 
 def render_notification(kind: str, payload: dict[str, Any], language: str,

@@ -233,8 +233,11 @@ def digest_payload(session: Session, area: str, start: datetime, end: datetime) 
     ]
     villages.sort(key=lambda v: (-v["submitted"], v["village"]))
     totals = {k: sum(v[k] for v in villages) for k in ("submitted", "published", "waiting")}
+    from network_hub.line.share import least_shared  # LINE hook (issue 14): items shared least this week
+
     return {"area": area, "from": start.isoformat(), "to": end.isoformat(), "totals": totals,
-            "villages": villages[:MAX_LISTED], "village_count": len(villages)}
+            "villages": villages[:MAX_LISTED], "village_count": len(villages),
+            "least_shared_on_line": least_shared(session, area, start, end)}
 
 
 def weekly_digests(session: Session, now: datetime, th: Thresholds) -> list[Candidate]:

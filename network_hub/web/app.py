@@ -169,6 +169,7 @@ def create_app(hub: Hub) -> FastAPI:
                    photo_checks):
         app.include_router(module.router)
     app.include_router(line_webhook.router)  # signed by LINE: no session, no CSRF (see the module)
+    app.include_router(line_share.router)  # "แชร์ไปยัง LINE": counts the share, then on to LINE
     from network_hub.web import (  # the office on the web (issue 13)
         area_picker,
         areas_admin,

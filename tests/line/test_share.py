@@ -38,10 +38,20 @@ def test_published_items_offer_a_line_share_link_and_unpublished_ones_do_not(wor
         receipt, status = item.receipt_no, item.status
     assert status == "published"
     page = moderator.get(f"/items/{item_id}").text
-    assert "แชร์ไปยัง LINE" in page and "https://line.me/R/share?text=" in page
+    assert "แชร์ไปยัง LINE" in page and f"/news/{receipt}/line-share" in page
     public = client.get(f"/news/{receipt}")
     assert public.status_code == 200 and "แชร์ไปยัง LINE" in public.text
-    assert f"news%2F{receipt}" in public.text  # the link carries the item's public page
+    assert f"/news/{receipt}/line-share" in public.text
+    # the hub counts the tap, then hands over to LINE's share screen with the item's public page
+    jump = client.get(f"/news/{receipt}/line-share")
+    assert jump.status_code == 303 and jump.headers["location"].startswith("https://line.me/R/share?text=")
+    assert f"news%2F{receipt}" in jump.headers["location"]
+    client.get(f"/news/{receipt}/line-share")
+    from network_hub.db.models import KeyValue
+
+    with world.hub.transaction() as s:
+        assert s.get(KeyValue, ("line_shares", receipt)).value == {"count": 2}
+    assert client.get("/news/N-0000-000000/line-share").status_code == 404
 
 
 def test_photos_of_an_item_still_going_out_are_served_for_line_to_fetch(world, client) -> None:  # noqa: F811
@@ -85,3 +95,27 @@ def test_outlets_page_shows_line_use_and_a_quota_hold_in_thai(world, signed_in) 
     page = signed_in("coordinator").get("/outlets").text
     assert "LINE เดือนนี้: 0 โพสต์ ≈ 0 ข้อความ" in page
     assert "โควตาข้อความ LINE เดือนนี้ไม่พอ ข่าวรอส่งเดือนหน้า" in page
+
+
+def test_the_weekly_digest_lists_the_items_shared_least(world) -> None:  # noqa: F811
+    from datetime import timedelta
+
+    from network_hub.bot.notifier import render_notification
+    from network_hub.followup.planner import digest_payload
+    from network_hub.line.share import record_share
+
+    ids = [world.submit(f"ข่าวที่ {n} <b>ตัวหนา</b>") for n in range(3)]
+    for item_id in ids:
+        approve_and_dispatch(world, item_id)
+    now = world.hub.clock.now()
+    with world.hub.transaction() as s:
+        receipts = [s.get(NewsItem, i).receipt_no for i in ids]
+        for _ in range(3):
+            record_share(s, receipts[0], now)
+        record_share(s, receipts[2], now)
+        payload = digest_payload(s, "5201", now - timedelta(days=7), now + timedelta(minutes=1))
+    least = payload["least_shared_on_line"]
+    assert [e["receipt_no"] for e in least] == [receipts[1], receipts[2], receipts[0]]
+    assert [e["shares"] for e in least] == [0, 1, 3]
+    text, _ = render_notification("digest", payload, "th")
+    assert "แชร์ไปยัง LINE น้อยที่สุด" in text and receipts[1] in text and "<b>" not in text
