@@ -117,11 +117,11 @@ def sheet_page(request: Request, viewer: Viewer = VIEWER) -> Response:
 def make_sheet_invites(request: Request, viewer: Viewer = VIEWER, area: str = Form("")) -> Response:
     """One personal invite for every member of the area who has none (existing ones are kept)."""
     at = now(request)
-    if not bot_username(request):
-        return RedirectResponse(f"/roster/sheet?area={area}", status_code=303)
     with transaction(request) as session:
         code = get_area(session, area.strip()).code
         require(viewer.actor, Action.INVITE, code)
+        if not bot_username(request):  # no links for a bot that does not exist yet
+            return RedirectResponse(f"/roster/sheet?area={code}", status_code=303)
         ids = [m.id for m in list_members(session, code) if m.grants]
         personal_invite_rows(session, ids, now=at, actor=viewer.actor)
     return RedirectResponse(f"/roster/sheet?area={code}&done=1", status_code=303)

@@ -193,6 +193,7 @@ async def edit_member(request: Request, member_id: int, viewer: Viewer = VIEWER)
 
     def work(session: Session, at: datetime) -> None:
         member = roster.get_member(session, member_id)
+        roster.require_over_member(session, viewer.actor, member)  # permission before input checks
         phone = str(form.get("phone", "")).strip()
         if not phone and member.phone:  # an emptied phone field clears the number
             roster.require_over_member(session, viewer.actor, member)
@@ -213,6 +214,7 @@ async def change_status(request: Request, member_id: int, viewer: Viewer = VIEWE
     reason = str(form.get("reason", "")).strip() or None
 
     def work(session: Session, at: datetime) -> None:
+        roster.require_over_member(session, viewer.actor, roster.get_member(session, member_id))
         if verb == "suspended":
             roster.suspend_member(session, member_id, now=at, actor=viewer.actor, reason=reason)
         elif verb == "active":
@@ -228,6 +230,7 @@ async def forget(request: Request, member_id: int, viewer: Viewer = VIEWER) -> R
     form = await request.form()
 
     def work(session: Session, at: datetime) -> None:
+        roster.require_over_member(session, viewer.actor, roster.get_member(session, member_id))
         if form.get("confirm") != "yes":
             raise InvalidInput("the erasure was not confirmed", office_text.OFFICE["need_confirm"][0])
         roster.forget_member(session, member_id, now=at, actor=viewer.actor,
@@ -239,6 +242,7 @@ async def forget(request: Request, member_id: int, viewer: Viewer = VIEWER) -> R
 @router.post("/roster/members/{member_id}/grants", dependencies=[CSRF])
 async def add_grant(request: Request, member_id: int, viewer: Viewer = VIEWER) -> Response:
     form = await request.form()
+    viewer.require_anywhere(Action.MANAGE_ROSTER)  # permission before input checks
     if form.get("step"):
         return member_view(request, viewer, member_id, form=form)
 
@@ -288,6 +292,7 @@ async def merge(request: Request, member_id: int, viewer: Viewer = VIEWER) -> Re
     form = await request.form()
 
     def work(session: Session, at: datetime) -> None:
+        roster.require_over_member(session, viewer.actor, roster.get_member(session, member_id))
         other = str(form.get("other", "")).strip()
         if not other.isdigit():
             raise InvalidInput("choose the duplicate to merge", "กรุณาเลือกรายชื่อซ้ำที่จะรวม")

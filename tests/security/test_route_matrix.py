@@ -110,6 +110,27 @@ ROUTE_TABLE: dict[tuple[str, str], Expect] = {
     ("GET", "/healthz"): Expect(get=EVERYONE, public=True),
     ("GET", "/metrics"): Expect(get={role: NOT_5XX for role in ROLES}, public=True),
     ("POST", "/line/webhook"): Expect(csrf_exempt="LINE signs the body (x-line-signature); no browser session"),
+    # -- the office on the web (issue 13); member 1 is the seeded reporter of 52010101 ---------------
+    ("GET", "/account/password"): Expect(get=ANY_MEMBER),
+    ("POST", "/account/password"): Expect(),  # every member, for their own password (the current one asked)
+    ("GET", "/areas/children"): Expect(get=ANY_MEMBER),
+    ("GET", "/areas/search"): Expect(get=ANY_MEMBER),
+    ("GET", "/areas/villages"): Expect(get=ADMIN_ONLY),
+    ("POST", "/areas/villages"): Expect(refused_with_token=NOT_ANON),
+    ("POST", "/areas/moderation-chat"): Expect(refused_with_token=NOT_ANON),
+    ("GET", "/outlets/new"): Expect(get=ADMIN_ONLY),
+    ("POST", "/outlets/new"): Expect(refused_with_token=NOT_ANON),
+    ("GET", "/roster/import"): Expect(get=ADMIN_ONLY),
+    ("POST", "/roster/import"): Expect(refused_with_token=NOT_ANON),
+    ("POST", "/roster/import/confirm"): Expect(refused_with_token=NOT_ANON),
+    ("GET", "/roster/members/new"): Expect(get=ADMIN_ONLY),
+    ("POST", "/roster/members"): Expect(refused_with_token=NOT_ANON),
+    ("GET", "/roster/members/{member_id}"): Expect(get=_only("coordinator", "admin")),  # may invite them
+    **{("POST", f"/roster/members/{{member_id}}/{verb}"): Expect(refused_with_token=NOT_ANON)
+       for verb in ("edit", "status", "forget", "grants", "grants/remove", "password", "merge")},
+    ("POST", "/roster/members/{member_id}/invite"): Expect(refused_with_token=("reporter", "outsider")),
+    ("GET", "/roster/sheet"): Expect(get=STATS),  # whoever may invite reporters somewhere
+    ("POST", "/roster/sheet/invites"): Expect(refused_with_token=("reporter", "outsider")),
 }
 DEFAULT = Expect(get={"anonymous": SIGN_IN} | {role: NOT_5XX for role in SIGNED_IN})
 
