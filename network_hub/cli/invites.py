@@ -13,7 +13,7 @@ from network_hub.timeparse import parse_duration
 app = typer.Typer(help="Invites: how volunteers join through the bot.", no_args_is_help=True)
 
 PLACEHOLDER_BOT = "YOUR_BOT_USERNAME"
-LIST_COLUMNS = ("id", "code", "role", "area_code", "uses", "max_uses", "expires_at", "state", "link")
+LIST_COLUMNS = ("id", "code", "role", "area_code", "member_id", "uses", "max_uses", "expires_at", "state", "link")
 
 
 def _bot_username() -> str:
