@@ -147,6 +147,8 @@ def test_suspend_resume_forget_and_self_suspension(world, signed_in) -> None:
     with world.hub.transaction() as s:
         forgotten = s.get(Member, target)
         assert forgotten.status == "forgotten" and forgotten.phone is None
+    page = client.get(f"/roster/members/{target}")
+    assert page.status_code == 200 and "ลบข้อมูลแล้ว" in page.text and 'action="/roster/members/' not in page.text
 
 
 def test_passwords_reset_by_admin_and_changed_by_oneself(world, signed_in) -> None:
