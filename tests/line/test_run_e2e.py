@@ -1,6 +1,7 @@
-"""End to end through the real `network-hub run` process (SQLite, subprocess) and the LINE fake:
+"""End to end through the real `network-hub run` process (SQLite, subprocess) and the platform fakes:
 a volunteer links by a personal invite, submits Thai text + 3 photos from LINE, a moderator
-approves from the CLI, and the post reaches a LINE group exactly once."""
+approves from the CLI, and the post reaches a LINE group, a Telegram channel and a Facebook Page
+exactly once each."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ import httpx
 import pytest
 from PIL import Image
 
+from platform_fakes.facebook import FakeFacebook
 from platform_fakes.line import FakeLine
+from platform_fakes.telegram import FakeTelegram
 
 pytestmark = pytest.mark.slow
 USER = "U" + "e5" * 16
+CHANNEL = -1001234567890
+PAGE_ID = "1000001"
 DEADLINE_S = 60.0
 
 
@@ -50,13 +55,29 @@ def fake() -> Iterator[FakeLine]:
     server.stop_thread()
 
 
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start_in_thread()
+    server.add_channel(CHANNEL, username="pongyangkok_news")
+    yield server
+    server.stop_thread()
+
+
+@pytest.fixture
+def fb() -> Iterator[FakeFacebook]:
+    server = FakeFacebook().start_in_thread()
+    yield server
+    server.stop_thread()
+
+
 def jpeg(color: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 240), color).save(out, "JPEG")
     return out.getvalue()
 
 
-def test_line_volunteer_to_line_group_through_network_hub_run(fake: FakeLine, tmp_path: Path) -> None:
+def test_line_volunteer_to_line_group_through_network_hub_run(fake: FakeLine, tg: FakeTelegram, fb: FakeFacebook,
+                                                              tmp_path: Path) -> None:
     channel = fake.add_channel(quota=1000)
     group = fake.add_group(channel, members=35, name="ข่าวหมู่ 1")
     port = free_port()
@@ -64,7 +85,10 @@ def test_line_volunteer_to_line_group_through_network_hub_run(fake: FakeLine, tm
            "HUB_LINE_CHANNEL_ACCESS_TOKEN": channel.token, "HUB_LINE_CHANNEL_SECRET": channel.secret,
            "HUB_LINE_API_BASE_URL": fake.api_base_url, "HUB_LINE_DATA_API_BASE_URL": fake.data_base_url,
            "HUB_PUBLIC_BASE_URL": "https://hub.example.test", "HUB_WEB_PORT": str(port),
-           "HUB_TELEGRAM_BOT_TOKEN": "", "HUB_DISPATCH_INTERVAL_S": "0.5", "HUB_QUIET_HOURS": "off"}
+           "HUB_TELEGRAM_BOT_TOKEN": tg.token, "HUB_TELEGRAM_API_BASE_URL": tg.base_url,
+           "HUB_TELEGRAM_FILE_BASE_URL": tg.file_base_url, "HUB_FACEBOOK_GRAPH_URL": fb.graph_url,
+           "FB_TOKEN_E2E": fb.add_page(PAGE_ID, name="ข่าวตำบลปงยางคก").token,
+           "HUB_DISPATCH_INTERVAL_S": "0.5", "HUB_QUIET_HOURS": "off"}
 
     def cli(*args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "network_hub", *args], env=env, capture_output=True,
@@ -125,10 +149,12 @@ def test_line_volunteer_to_line_group_through_network_hub_run(fake: FakeLine, tm
         groups = json.loads(cli("line", "groups", "--json"))
         assert [g["group_id"] for g in groups] == [group.id] and groups[0]["member_count"] == 35
         cli("outlet", "add", "--platform", "line", "--group", group.id, "--area", "520101")
+        cli("outlet", "add", "--platform", "telegram", "--chat", str(CHANNEL), "--area", "520101")
+        cli("outlet", "add", "--platform", "facebook", "--page-id", PAGE_ID, "--token-env", "FB_TOKEN_E2E",
+            "--area", "520101")
         [item] = json.loads(cli("news", "list", "--json"))
         assert item["status"] == "submitted"
         cli("news", "approve", str(item["id"]), "--by", str(moderator["id"]), "--confirm-pdpa")
-        wait_for(lambda: fake.messages_to(group.id), "the post in the LINE group")
         wait_for(lambda: json.loads(cli("news", "list", "--json"))[0]["status"] == "published", "published")
     finally:
         service.send_signal(signal.SIGTERM)
@@ -140,4 +166,8 @@ def test_line_volunteer_to_line_group_through_network_hub_run(fake: FakeLine, tm
     [post] = fake.messages_to(group.id)
     assert "ประชาคมหมู่บ้าน" in post.texts[0] and [m["type"] for m in post.messages].count("image") == 3
     assert post.retry_key is not None and fake.usage(channel) == 35
+    telegram = [m for m in tg.posts(CHANNEL) if not m.deleted]
+    assert len([m for m in telegram if m.photo]) == 3 and "ประชาคมหมู่บ้าน" in (telegram[0].caption or "")
+    [page_post] = fb.posts(PAGE_ID)
+    assert "ประชาคมหมู่บ้าน" in page_post.message and len(page_post.media_fbids) == 3
     assert "LINE is on" in output and channel.token not in output
