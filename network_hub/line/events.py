@@ -16,6 +16,7 @@ the reply after the commit (replies are free; a reply token lasts about a minute
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -99,13 +100,45 @@ class LineIO(Protocol):
     async def reply(self, event: LineWebhookEvent, reply_token: str, messages: list[dict[str, Any]]) -> None: ...
 
 
+_LOCKS: dict[int, asyncio.Lock] = {}
+
+
 async def process_pending(hub: Hub, *, limit: int = 200, io: LineIO | None = None) -> int:
-    """Apply every pending event, oldest first; returns how many were processed by this call."""
+    """Apply every pending event, oldest first; returns how many were processed by this call.
+
+    One pass at a time per event loop (the webhook's background task and the scheduled pass of
+    ``network-hub run`` share it), so a person's messages are applied in the order they came.
+    Database work runs in a worker thread: the loop also serves the web and the dispatcher.
+    """
+    lock = _LOCKS.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:
+        return await _process(hub, limit, io)
+
+
+def _load_pending(hub: Hub, limit: int) -> list[LineWebhookEvent]:
     with hub.transaction() as session:
         pending = list(session.scalars(select(LineWebhookEvent).where(LineWebhookEvent.state == "pending")
                                        .order_by(LineWebhookEvent.received_at).limit(limit)))
         for event in pending:
             session.expunge(event)
+    return pending
+
+
+def _apply_in_transaction(hub: Hub, event: LineWebhookEvent,
+                          extra: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
+    with hub.transaction() as session:
+        return _apply(session, event, extra, hub.clock.now(), hub)
+
+
+def _record_failure(hub: Hub, event: LineWebhookEvent, exc: Exception) -> None:
+    with hub.transaction() as session:
+        session.execute(update(LineWebhookEvent).where(LineWebhookEvent.event_id == event.event_id).values(
+            attempts=LineWebhookEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            state="failed" if event.attempts + 1 >= MAX_ATTEMPTS else "pending"))
+
+
+async def _process(hub: Hub, limit: int, io: LineIO | None) -> int:
+    pending = await asyncio.to_thread(_load_pending, hub, limit)
     done = 0
     for event in pending:
         extra: dict[str, Any] = {}
@@ -118,16 +151,12 @@ async def process_pending(hub: Hub, *, limit: int = 200, io: LineIO | None = Non
                 extra = {"error": "ดาวน์โหลดไม่สำเร็จ"}
         replies: list[dict[str, Any]] = []
         try:
-            with hub.transaction() as session:
-                applied, replies = _apply(session, event, extra, hub.clock.now(), hub)
-                if applied:
-                    done += 1
+            applied, replies = await asyncio.to_thread(_apply_in_transaction, hub, event, extra)
+            if applied:
+                done += 1
         except Exception as exc:
             log.exception("LINE event %s (%s) failed", event.event_id, event.event_type)
-            with hub.transaction() as session:
-                session.execute(update(LineWebhookEvent).where(LineWebhookEvent.event_id == event.event_id).values(
-                    attempts=LineWebhookEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                    state="failed" if event.attempts + 1 >= MAX_ATTEMPTS else "pending"))
+            await asyncio.to_thread(_record_failure, hub, event, exc)
             continue
         token = (event.payload or {}).get("replyToken")
         if replies and token and io is not None:

@@ -176,3 +176,20 @@ def test_another_oa_records_its_groups_and_its_outlets_post_with_its_token(
     # a body signed with neither secret is still refused
     assert post_events(client, other, [line_fake.join_event(group)],
                        signature=FakeLine.sign("guess", b"x")).status_code == 401
+
+
+async def test_an_event_that_fails_stays_pending_then_is_marked_failed(hub: Hub, line_fake: FakeLine, channel: Channel,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from network_hub.line import chat, events
+
+    def broken(*_args: object, **_kwargs: object) -> list:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setattr(chat, "handle", broken)
+    store_events(hub, channel.bot_user_id, [line_fake.text_event("U" + "d4" * 16, "สวัสดี")])
+    for attempt in range(1, events.MAX_ATTEMPTS + 1):
+        assert await process_pending(hub) == 0
+        with hub.transaction() as s:
+            row = s.scalars(select(LineWebhookEvent)).one()
+            assert row.attempts == attempt and "handler bug" in (row.last_error or "")
+            assert row.state == ("failed" if attempt == events.MAX_ATTEMPTS else "pending")
