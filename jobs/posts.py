@@ -36,5 +36,6 @@ def target_from_job(job: SendJob) -> OutletTarget:
     ))
     key = getattr(job, "line_retry_key", None)  # LINE: the stored X-Line-Retry-Key, reused on every retry
     if key is not None:
-        target = replace(target, retry_key=key, retry_key_created_at=getattr(job, "line_retry_key_at", None))
+        target = replace(target, retry_key=key, retry_key_created_at=getattr(job, "line_retry_key_at", None),
+                         budget_left=getattr(job, "line_budget_left", None))
     return target

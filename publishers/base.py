@@ -93,6 +93,7 @@ class OutletTarget:
     retry_key: str | None = None
     retry_key_created_at: datetime | None = None
     secret: str | None = None  # LINE: the OA's channel secret (webhook signatures), never logged
+    budget_left: int | None = None  # LINE: messages the outlet's monthly budget still allows (None: no budget)
 
 
 @dataclass

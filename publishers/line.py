@@ -255,12 +255,16 @@ class LinePublisher:
 
     async def _check_quota(self, target: OutletTarget, requests: int) -> None:
         status = await self.quota(target)
-        if not status.limited:
+        if not status.limited and target.budget_left is None:
             return
         per_request = await self.audience(target)
         cost = per_request * requests
-        room = status.room(self.reserve_percent) or 0
-        if cost > room:
+        if target.budget_left is not None and cost > target.budget_left:
+            raise self._quota_error(
+                f"this post costs {cost} LINE messages but the outlet's monthly budget has {target.budget_left} "
+                "left (network-hub line budget)")
+        room = status.room(self.reserve_percent)
+        if room is not None and cost > room:
             raise self._quota_error(
                 f"this post costs {cost} LINE messages ({requests} request(s) × {per_request} recipients) but "
                 f"{room} are left this month for ordinary posts (quota {status.limit}, used {status.used}, "

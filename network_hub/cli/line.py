@@ -79,3 +79,26 @@ def line_accounts(as_json: bool = JSON_OPTION) -> None:
     with hub.transaction() as session:
         rows = [_account_row(a) for a in list_accounts(session)]
     emit(rows, as_json, ACCOUNT_COLUMNS)
+
+
+@app.command("budget")
+def line_budget(
+    outlet_id: int = typer.Argument(..., help="A LINE outlet (see: network-hub outlet list --platform line)"),
+    messages: str = typer.Argument(..., help="Messages it may spend a month, or 'none' for no outlet budget"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set a LINE outlet's monthly budget: a post that would go over it waits for next month."""
+    from network_hub.errors import InvalidInput
+    from network_hub.line.quota import month_use_label, set_budget
+    from network_hub.outlets import get_outlet
+
+    value = None if messages.strip().lower() == "none" else messages.strip()
+    if value is not None and not value.isdigit():
+        raise InvalidInput(f"{messages!r}: give a number of messages or 'none'", "ระบุจำนวนข้อความ หรือ none")
+    hub = get_hub()
+    with hub.transaction() as session:
+        outlet = get_outlet(session, outlet_id)
+        set_budget(session, outlet, int(value) if value is not None else None, hub.clock.now())
+        row = {"id": outlet.id, "name": outlet.name, "line_monthly_budget": outlet.line_monthly_budget,
+               "month_use": month_use_label(session, outlet, hub.clock.now())}
+    emit(row, as_json, ("id", "name", "line_monthly_budget", "month_use"))

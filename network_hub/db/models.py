@@ -229,6 +229,8 @@ class Outlet(Base):
     last_check_detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # LINE (migration 0005): messages this outlet may spend a month (None: only the OA's quota and reserve).
+    line_monthly_budget: Mapped[int | None] = mapped_column(Integer)
 
 
 class Delivery(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Delivery, KeyValue, LineGroup, Outlet
@@ -47,13 +47,47 @@ def tell_admins_once(session: Session, outlet: Outlet, reason: str, now: datetim
 def month_use(session: Session, outlet: Outlet, now: datetime) -> tuple[int, int | None]:
     """(posts sent this quota month, estimated messages they cost or None when the size is unknown).
 
-    A push costs one message per group member; the size is the last one recorded for the group.
+    A push costs one message per group member per request (≤ 5 message objects a request; the
+    delivery's ``external_ids`` hold one id per object); the size is the last one recorded for the group.
     """
-    sent = session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.outlet_id == outlet.id, Delivery.state == "sent", Delivery.sent_at >= month_start(now))) or 0
+    rows = session.scalars(select(Delivery.external_ids).where(
+        Delivery.outlet_id == outlet.id, Delivery.state == "sent", Delivery.sent_at >= month_start(now))).all()
     size = session.scalar(select(LineGroup.member_count).where(LineGroup.group_id == outlet.address)
                           .order_by(LineGroup.updated_at.desc()).limit(1))
-    return sent, (sent * size if size is not None else None)
+    requests = sum(_requests(list(ids or [])) for ids in rows)
+    return len(rows), (requests * size if size is not None else None)
+
+
+def _requests(external_ids: list[str]) -> int:
+    if any(str(i).startswith("request:") for i in external_ids):
+        return len(external_ids)  # a broadcast: one id per request
+    return max(1, -(-len(external_ids) // 5))
+
+
+def budget_left(session: Session, outlet: Outlet, now: datetime) -> int | None:
+    """Messages the outlet's monthly budget still allows this quota month (None: it has no budget).
+
+    The month's use is the estimate of ``month_use`` (sent posts × the group's last known size);
+    a group of unknown size counts as spending nothing, so the OA's quota check still guards it.
+    """
+    if outlet.line_monthly_budget is None:
+        return None
+    _posts, used = month_use(session, outlet, now)
+    return max(0, outlet.line_monthly_budget - (used or 0))
+
+
+def set_budget(session: Session, outlet: Outlet, budget: int | None, now: datetime) -> None:
+    from network_hub import audit
+    from network_hub.errors import InvalidInput
+
+    if outlet.platform != "line":
+        raise InvalidInput(f"outlet {outlet.id} is not a LINE outlet", "ช่องทางนี้ไม่ใช่ LINE")
+    if budget is not None and not 0 <= budget <= 10_000_000:
+        raise InvalidInput("a monthly budget is 0 to 10,000,000 messages", "งบข้อความต่อเดือนต้องอยู่ระหว่าง 0 ถึง 10,000,000")
+    before = outlet.line_monthly_budget
+    outlet.line_monthly_budget, outlet.updated_at = budget, now
+    audit.record(session, at=now, action="outlet.line_budget", object_type="outlet", object_id=outlet.id,
+                 before={"line_monthly_budget": before}, after={"line_monthly_budget": budget})
 
 
 def month_use_label(session: Session, outlet: Outlet, now: datetime) -> str:

@@ -30,7 +30,12 @@ def ensure_retry_key(delivery: Any, platform: str, now: datetime) -> None:
 def assign_retry_keys(jobs: list[Any], deliveries: dict[int, Any], now: datetime) -> None:
     """The engine's hook (``outbox.transitions.start_sending_batch``): for each LINE send job, make
     sure its delivery row has a key (written by the same transaction, committed before the send)
-    and hand the key to the job."""
+    and hand the key to the job — with what the outlet's monthly budget still allows, if it has one."""
+    from sqlalchemy.orm import object_session
+
+    from network_hub.db.models import Outlet
+    from network_hub.line.quota import budget_left
+
     for job in jobs:
         if job.platform != "line":
             continue
@@ -38,3 +43,6 @@ def assign_retry_keys(jobs: list[Any], deliveries: dict[int, Any], now: datetime
         ensure_retry_key(delivery, job.platform, now)
         job.line_retry_key = delivery.line_retry_key
         job.line_retry_key_at = delivery.line_retry_key_at
+        session = object_session(delivery)
+        outlet = session.get(Outlet, job.outlet_id) if session is not None else None
+        job.line_budget_left = budget_left(session, outlet, now) if outlet is not None else None

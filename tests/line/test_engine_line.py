@@ -140,3 +140,36 @@ async def test_quota_exhaustion_holds_visibly_tells_admins_once_and_resumes_next
     with hub.transaction() as s:
         assert set(s.scalars(select(Delivery.state)).all()) == {"sent"}
     assert len(fake.messages_to(group.id)) == 2 and fake.usage(channel) == 150
+
+
+async def test_an_outlet_budget_holds_posts_beyond_it_until_next_month(
+        hub: Hub, net, fake: FakeLine, line_pubs: Publishers, monkeypatch: pytest.MonkeyPatch) -> None:
+    from network_hub.db.models import LineGroup
+    from network_hub.line.quota import month_use, set_budget
+
+    channel = fake.add_channel(quota=None)  # no OA limit: only the outlet's budget holds posts back
+    group = fake.add_group(channel, members=40)
+    monkeypatch.setenv("LINE_TOKEN_TEST_OA", channel.token)
+    now = hub.clock.now()
+    with hub.transaction() as s:
+        s.add(LineGroup(bot_user_id=channel.bot_user_id, group_id=group.id, name="g", member_count=40,
+                        joined_at=now, updated_at=now))
+        # LINE outlets are paced 1 s apart (outlets.MIN_INTERVAL_S), so each post's start sees the last one's use
+        outlet = add_outlet(s, now, platform="line", address=group.id, min_interval_s=1.0)
+        outlet.token_env = "LINE_TOKEN_TEST_OA"
+        set_budget(s, outlet, 100, now)  # two posts of 40 fit, the third would make 120
+        for n in range(3):
+            add_approved_item(s, now, net.reporter.id, [outlet], body=f"ข่าวลำดับ {n}")
+        outlet_id = outlet.id
+    for _ in range(4):
+        await dispatcher(hub, line_pubs).run_once()
+        hub.clock.advance(seconds=2)  # the outlet's pacing
+    with hub.transaction() as s:
+        states = sorted(s.scalars(select(Delivery.state)).all())
+        held = s.scalars(select(Delivery).where(Delivery.state == "pending")).one()
+        assert month_use(s, s.get(Outlet, outlet_id), hub.clock.now()) == (2, 80)
+    assert states == ["pending", "sent", "sent"] and QUOTA_HELD in (held.last_error or "")
+    assert "budget" in (held.last_error or "") and len(fake.messages_to(group.id)) == 2
+    hub.clock.set(next_quota_month(hub.clock.now()) + timedelta(minutes=2))
+    await dispatcher(hub, line_pubs).run_once()
+    assert len(fake.messages_to(group.id)) == 3

@@ -193,3 +193,19 @@ async def test_an_event_that_fails_stays_pending_then_is_marked_failed(hub: Hub,
             row = s.scalars(select(LineWebhookEvent)).one()
             assert row.attempts == attempt and "handler bug" in (row.last_error or "")
             assert row.state == ("failed" if attempt == events.MAX_ATTEMPTS else "pending")
+
+
+def test_line_budget_cli(hub: Hub, line_fake: FakeLine, channel: Channel, client: TestClient, cli) -> None:
+    group = line_fake.add_group(channel, members=10)
+    post_events(client, channel, [line_fake.join_event(group)])
+    code, out, err = cli("outlet", "add", "--platform", "line", "--group", group.id, "--area", "520101", "--json")
+    outlet_id = json.loads(out)["id"]
+    code, out, err = cli("line", "budget", str(outlet_id), "240", "--json")
+    assert code == 0, err
+    assert json.loads(out)["line_monthly_budget"] == 240
+    assert cli("line", "budget", str(outlet_id), "lots")[0] != 0
+    code, out, err = cli("line", "budget", str(outlet_id), "none", "--json")
+    assert code == 0 and json.loads(out)["line_monthly_budget"] is None
+    with hub.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "outlet.line_budget")) == 2

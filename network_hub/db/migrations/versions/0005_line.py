@@ -21,6 +21,8 @@ def upgrade() -> None:
     with op.batch_alter_table("members") as batch:
         batch.add_column(sa.Column("line_user_id", sa.String(length=40), nullable=True))
         batch.create_unique_constraint(batch.f("uq_members_line_user_id"), ["line_user_id"])
+    with op.batch_alter_table("outlets") as batch:
+        batch.add_column(sa.Column("line_monthly_budget", sa.Integer(), nullable=True))
     with op.batch_alter_table("deliveries") as batch:
         batch.add_column(sa.Column("line_retry_key", sa.String(length=36), nullable=True))
         batch.add_column(sa.Column("line_retry_key_at", network_hub.db.types.UTCDateTime(timezone=True),
@@ -63,6 +65,8 @@ def downgrade() -> None:
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_column("line_retry_key_at")
         batch.drop_column("line_retry_key")
+    with op.batch_alter_table("outlets") as batch:
+        batch.drop_column("line_monthly_budget")
     with op.batch_alter_table("members") as batch:
         batch.drop_constraint("uq_members_line_user_id", type_="unique")
         batch.drop_column("line_user_id")
