@@ -85,5 +85,8 @@ async def test_publishers_are_made_once_per_platform_and_closed(tmp_path: Path) 
     sandbox = publishers.get("sandbox")
     assert isinstance(sandbox, SandboxPublisher) and sandbox.root == tmp_path / "sandbox"
     await publishers.aclose()
+    from publishers.line import LinePublisher
+
+    assert isinstance(make_publisher("line", Settings(data_dir=tmp_path)), LinePublisher)  # issue 14
     with pytest.raises(ValueError, match="unknown platform"):
-        make_publisher("line", Settings(data_dir=tmp_path))
+        make_publisher("myspace", Settings(data_dir=tmp_path))
