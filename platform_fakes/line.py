@@ -288,6 +288,14 @@ class FakeLine(LoopbackServer):
         group.bot_in = False
         return self._event_base("leave", {"type": "group", "groupId": group.id}, reply=False)
 
+    def members_event(self, group: Group, user_ids: list[str], *, joined: bool = True) -> dict[str, Any]:
+        """People joined or left a group the bot is in (``memberJoined`` / ``memberLeft``)."""
+        group.members += len(user_ids) if joined else -len(user_ids)
+        event = self._event_base("memberJoined" if joined else "memberLeft", {"type": "group", "groupId": group.id},
+                                 reply=joined)
+        event["joined" if joined else "left"] = {"members": [{"type": "user", "userId": u} for u in user_ids]}
+        return event
+
     def follow_event(self, channel: Channel, user_id: str) -> dict[str, Any]:
         channel.friends.add(user_id)
         channel.blocked.discard(user_id)

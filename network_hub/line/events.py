@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from network_hub.db.models import LineWebhookEvent
 from network_hub.hub import Hub
-from network_hub.line.groups import record_join, record_leave
+from network_hub.line.groups import adjust_size, record_join, record_leave
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -184,6 +184,12 @@ def _apply(session: Session, event: LineWebhookEvent, extra: dict[str, Any], now
                     name=str(extra.get("name") or ""), member_count=extra.get("member_count"))
     elif event.event_type == "leave" and group_id:
         record_leave(session, bot_user_id=event.destination, group_id=group_id, now=now)
+    elif event.event_type in ("memberJoined", "memberLeft") and group_id:
+        # keep the size (what a push costs) current between sends; the send itself asks LINE again
+        key = "joined" if event.event_type == "memberJoined" else "left"
+        change = len(((payload.get(key) or {}).get("members")) or [])
+        adjust_size(session, bot_user_id=event.destination, group_id=group_id,
+                    change=change if key == "joined" else -change, now=now)
     elif source.get("type") == "user" and event.event_type in ("follow", "message", "postback"):
         from network_hub.line import chat
 

@@ -47,9 +47,12 @@ def record_leave(session: Session, *, bot_user_id: str, group_id: str, now: date
     return group
 
 
-def update_size(session: Session, group_id: str, member_count: int, now: datetime) -> None:
-    for group in session.scalars(select(LineGroup).where(LineGroup.group_id == group_id)):
-        group.member_count, group.updated_at = member_count, now
+def adjust_size(session: Session, *, bot_user_id: str, group_id: str, change: int, now: datetime) -> None:
+    """People joined (+) or left (−) a group the bot is in (LINE's memberJoined/memberLeft events)."""
+    group = session.scalar(select(LineGroup).where(LineGroup.bot_user_id == bot_user_id,
+                                                   LineGroup.group_id == group_id))
+    if group is not None and group.member_count is not None:
+        group.member_count, group.updated_at = max(0, group.member_count + change), now
 
 
 def list_groups(session: Session, *, include_left: bool = False) -> list[LineGroup]:

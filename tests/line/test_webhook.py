@@ -77,6 +77,11 @@ def test_a_join_records_the_group_with_its_name_and_size_once_even_when_repeated
         assert (recorded.group_id, recorded.name, recorded.member_count) == (group.id, "ข่าวหมู่ 3 ปงยางคก", 87)
         assert recorded.bot_user_id == channel.bot_user_id
         assert s.get(LineWebhookEvent, join["webhookEventId"]).state == "done"
+    # people joining and leaving keep the recorded size (what a push costs) current
+    post_events(client, channel, [line_fake.members_event(group, ["U" + "1" * 32, "U" + "2" * 32])])
+    post_events(client, channel, [line_fake.members_event(group, ["U" + "1" * 32], joined=False)])
+    with hub.transaction() as s:
+        assert s.scalars(select(LineGroup)).one().member_count == 88 == group.members
     # a leave marks it; the group drops out of the list admins pick from
     assert post_events(client, channel, [line_fake.leave_event(group)]).status_code == 200
     with hub.transaction() as s:
