@@ -42,6 +42,7 @@ from network_hub.roster.members import (
     grants_of,
 )
 from network_hub.states import MemberStatus
+from network_hub.textclean import strip_controls
 
 CODE_BYTES = 12  # 96 bits -> 16 URL-safe characters
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -221,7 +222,8 @@ def redeem_invite(session: Session, code: str, *, telegram_user_id: int, name: s
             return member, existing  # already joined: tapping the link again changes nothing
     _take_use(session, invite, now)
     if member is None:
-        display_name = " ".join((name or "").split())[:200] or FALLBACK_NAME
+        # The Telegram profile name: control characters out (issue 10, finding 7).
+        display_name = " ".join(strip_controls(name or "").split())[:200] or FALLBACK_NAME
         try:
             member = add_member(session, name=display_name, telegram_user_id=tg, now=now)
         except (IntegrityError, Conflict):

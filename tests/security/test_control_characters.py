@@ -56,3 +56,17 @@ def test_a_village_name_loses_its_controls(world: WebWorld) -> None:
     with world.hub.transaction() as session:
         area = add_village(session, "52010109", "บ้าน\x1bทดสอบ\x0b", world.hub.clock.now())
         assert area.name_th == "บ้านทดสอบ"
+
+
+def test_a_telegram_name_loses_its_controls(world: WebWorld) -> None:
+    from datetime import timedelta
+
+    from network_hub.permissions import system_actor
+    from network_hub.roster.invites import create_invite, redeem_invite
+
+    with world.hub.transaction() as session:
+        code = create_invite(session, role="reporter", area_code="52010101", expires_in=timedelta(days=1),
+                             now=world.hub.clock.now(), actor=system_actor()).code
+        member, _grant = redeem_invite(session, code, telegram_user_id=777000111, name="สม\x1b[2Jชาย\x0b ใจดี",
+                                       now=world.hub.clock.now())
+        assert member.name == "สม[2Jชาย ใจดี"
