@@ -87,6 +87,7 @@ ROUTE_TABLE: dict[tuple[str, str], Expect] = {
     ("GET", "/feeds/{area_code}.json"): Expect(get=EVERYONE, public=True),
     ("GET", "/news/{receipt_no}"): Expect(get=EVERYONE, public=True),
     ("GET", "/media/{path:path}"): Expect(get=EVERYONE, public=True),
+    ("GET", "/news/{receipt_no}/line-share"): Expect(get=EVERYONE, public=True),  # a published item's share page
     ("GET", "/items"): Expect(get=ANY_MEMBER),
     ("GET", "/items/{item_id}"): Expect(get=AUTHOR_AND_OVER),
     ("GET", "/items/{item_id}/photos/{position}"): Expect(get=AUTHOR_AND_OVER),
