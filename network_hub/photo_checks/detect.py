@@ -97,8 +97,7 @@ def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
 
 def find_in_words(result: OcrResult) -> list[PhotoFinding]:
     """PDPA findings in an OCR result, each with the union box of the words it spans."""
-    findings: list[PhotoFinding] = []
-    seen: set[tuple[PdpaFlag, str]] = set()
+    readings: list[PhotoFinding] = []
     for text, owners in line_texts(result):
         for evidence in pdpa.find_evidence(text):
             if evidence.start < 0:
@@ -106,14 +105,17 @@ def find_in_words(result: OcrResult) -> list[PhotoFinding]:
             words = sorted({o for o in owners[evidence.start:evidence.end] if o >= 0})
             if not words:
                 continue
-            finding = PhotoFinding(evidence.flag, evidence.evidence, _union([result.words[w].box for w in words]),
-                                   min(result.words[w].conf for w in words))
-            # Both OCR passes usually read the same number: report it once.
-            key = (finding.flag, finding.digits or finding.evidence)
-            if key not in seen:
-                seen.add(key)
-                findings.append(finding)
-    return _one_reading_per_region(findings)
+            readings.append(PhotoFinding(evidence.flag, evidence.evidence,
+                                         _union([result.words[w].box for w in words]),
+                                         min(result.words[w].conf for w in words)))
+    findings: list[PhotoFinding] = []
+    seen: set[tuple[PdpaFlag, str]] = set()
+    for finding in _one_reading_per_region(readings):
+        key = (finding.flag, finding.digits or finding.evidence)  # one number printed twice: reported once
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
+    return findings
 
 
 def _same_region(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -125,18 +127,29 @@ def _same_region(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> 
     return shared_w * shared_h >= 0.5 * max(1, smaller)
 
 
-def _one_reading_per_region(findings: list[PhotoFinding]) -> list[PhotoFinding]:
-    """Where the two passes read one printed number differently, keep the more confident reading.
+def _one_reading_per_region(readings: list[PhotoFinding]) -> list[PhotoFinding]:
+    """Where the OCR passes read one printed number differently, keep the reading most passes agree
+    on, then the most confident one.
 
-    On the generated set most false phone numbers were a second, misread copy of a number the
-    other pass had read right (a 3 read as 5 in a dim photo); both passed the validity checks.
+    On the generated set most false phone numbers were a second, misread copy of a number another
+    pass had read right (a 3 read as 5 or 8 in a dim photo); both passed the validity checks.
     """
-    kept: list[PhotoFinding] = []
-    for finding in sorted(findings, key=lambda f: -f.conf):
-        if not any(k.flag is finding.flag and _same_region(k.box, finding.box) for k in kept):
-            kept.append(finding)
-    order = {id(f): i for i, f in enumerate(findings)}
-    return sorted(kept, key=lambda f: order[id(f)])
+    groups: list[list[PhotoFinding]] = []
+    for reading in readings:
+        for group in groups:
+            if group[0].flag is reading.flag and any(_same_region(g.box, reading.box) for g in group):
+                group.append(reading)
+                break
+        else:
+            groups.append([reading])
+    chosen = []
+    for group in groups:
+        votes: dict[str, int] = {}
+        for reading in group:
+            votes[reading.digits or reading.evidence] = votes.get(reading.digits or reading.evidence, 0) + 1
+        chosen.append(max(group, key=lambda r: (votes[r.digits or r.evidence], r.conf)))
+    order = {id(f): i for i, f in enumerate(readings)}
+    return sorted(chosen, key=lambda f: order[id(f)])
 
 
 def check_image(image: Image.Image) -> list[PhotoFinding]:

@@ -39,7 +39,7 @@ GOOD_MEAN_CONF = 80.0
 CONFIDENT = 85.0
 # Lines with at least this many digits are read again on their own (``_reread_number_lines``).
 REREAD_MIN_DIGITS = 6
-REREAD_MAX_LINES = 24
+REREAD_MAX_LINES = 40
 REREAD_TEXT_PX = 48  # the height text is enlarged to for the re-read
 # Grey levels darker than the local mean for a pixel to count as ink.
 INK_CONTRAST = 25
@@ -256,12 +256,15 @@ def _reread_number_lines(upright: Image.Image, passes: list[list], timeout: floa
             right = min(upright.width, max(b[2] for b in boxes) + 3 * height)
             top = max(0, min(b[1] for b in boxes) - height // 2)
             bottom = min(upright.height, max(b[3] for b in boxes) + height // 2)
-            region = (left, top, right, bottom)
-            if not any(_overlap_share(region, r) > 0.6 for r in regions):
-                regions.append(region)
+            # Also the whole row: a table's next column (the phone number beside an ID number) is
+            # often missed by sparse reading where it touches a ruled line. Both readings vote.
+            for region in ((left, top, right, bottom), (0, top, upright.width, bottom)):
+                if not any(_overlap_share(region, r) > 0.9 for r in regions):
+                    regions.append(region)
     extra = []
     for region in regions[:REREAD_MAX_LINES]:
-        crop = upright.crop(region)
+        # Contrast stretched within the line itself: in a dim photo the sign's own range is narrow.
+        crop = ImageOps.autocontrast(upright.crop(region).filter(ImageFilter.MedianFilter(3)), cutoff=1)
         zoom = max(1.0, min(3.0, REREAD_TEXT_PX / max(1, (region[3] - region[1]) / 2)))
         if zoom > 1.0:
             crop = crop.resize((round(crop.width * zoom), round(crop.height * zoom)), Image.Resampling.LANCZOS)
