@@ -195,6 +195,8 @@ class PhotoCheck(Base):
     fence: Mapped[int] = mapped_column(Integer, default=0)
     findings: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text)
+    # After "black out and publish": the unredacted file, kept until the item is decided, then deleted.
+    original_path: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 

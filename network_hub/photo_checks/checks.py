@@ -172,6 +172,6 @@ def photo_flags(session: Session, item_id: int) -> list[str]:
     flags: list[str] = []
     for check in checks_of(session, item_id):
         for finding in check.findings or []:
-            if finding.get("flag") not in flags:
+            if not finding.get("redacted") and finding.get("flag") not in flags:
                 flags.append(finding["flag"])
     return flags

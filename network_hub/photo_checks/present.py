@@ -50,7 +50,8 @@ def card_lines(session: Session, item_id: int) -> list[str]:
     for v in checks:
         if v.findings:
             labels = ", ".join(dict.fromkeys(PDPA_FLAG_TH.get(f["flag"], f["flag"]) for f in v.findings))
-            lines.append(f"⚠️ รูปที่ {v.number}: {labels}")
+            done = " (ปิดทับแล้ว)" if all(f.get("redacted") for f in v.findings) else ""
+            lines.append(f"⚠️ รูปที่ {v.number}: {labels}{done}")
         elif v.state in (CheckState.TIMED_OUT, CheckState.FAILED):
             lines.append(f"⚠️ รูปที่ {v.number}: ตรวจรูปไม่เสร็จ กรุณาดูรูปด้วยตนเอง")
     return lines

@@ -25,6 +25,7 @@ from network_hub.db.models import NewsItem
 from network_hub.hub import Hub
 from network_hub.newsroom.records import OBJECT_TYPE
 from network_hub.photo_checks import checks
+from network_hub.photo_checks.actions import delete_decided_originals
 from network_hub.photo_checks.checks import CheckState, Claimed
 from network_hub.photo_checks.detect import check_image
 from network_hub.photo_checks.ocr import tesseract_status
@@ -57,6 +58,7 @@ class PhotoCheckWorker:
         status = tesseract_status()
         with self.hub.transaction() as s:
             now = self.hub.clock.now()
+            delete_decided_originals(s, self.media_dir)  # unredacted photos live only until the decision
             if status.available:
                 checks.mark_worker_alive(s, now)
             claimed = checks.claim(s, owner=self.owner, now=now, lease=self.lease, limit=self.batch)

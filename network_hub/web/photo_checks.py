@@ -14,7 +14,7 @@ from network_hub.db.models import PhotoCheck
 from network_hub.errors import NotFound
 from network_hub.newsroom.queries import get_item
 from network_hub.permissions import Action, require
-from network_hub.photo_checks.actions import drop_photo
+from network_hub.photo_checks.actions import drop_photo, redact_photo
 from network_hub.photo_checks.present import region_preview
 from network_hub.web.deps import CSRF, VIEWER, Viewer, get_hub, now, transaction
 
@@ -46,3 +46,14 @@ def publish_without_photo(request: Request, item_id: int, photo_id: int, viewer:
         drop_photo(session, item_id, photo_id, actor=viewer.actor, media_dir=media_dir, now=now(request),
                    expected_version=version, via="web")
     return RedirectResponse(f"/items/{item_id}?done=drop_photo", status_code=303)
+
+
+@router.post("/items/{item_id}/photos/{photo_id}/redact", dependencies=[CSRF])
+def publish_redacted_photo(request: Request, item_id: int, photo_id: int, viewer: Viewer = VIEWER,
+                           version: int = Form(...)) -> Response:
+    """Black out the found regions; the redacted photo replaces the original (kept until the decision)."""
+    media_dir = get_hub(request).settings.resolved_media_dir
+    with transaction(request) as session:
+        redact_photo(session, item_id, photo_id, actor=viewer.actor, media_dir=media_dir, now=now(request),
+                     expected_version=version, via="web")
+    return RedirectResponse(f"/items/{item_id}?done=redact_photo", status_code=303)

@@ -11,11 +11,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from network_hub.bot.cards import card_text, load_card
-from network_hub.db.models import AuditEvent, NewsItem
+from network_hub.db.models import AuditEvent, NewsItem, PhotoCheck
+from network_hub.newsroom import moderation
 from network_hub.newsroom.photos import PhotoInput
 from network_hub.newsroom.submission import submit_item
 from network_hub.permissions import load_actor
 from network_hub.photo_checks import checks
+from network_hub.photo_checks.actions import delete_decided_originals
 from network_hub.photo_checks.checks import CheckState
 from tests.newsroom.conftest import jpeg_bytes
 from tests.web.conftest import CSRF_RE, WebWorld, client, password_hash, signed_in, world  # noqa: F401 (fixtures)
@@ -120,3 +122,46 @@ def test_publish_without_this_photo(world: WebWorld, signed_in: Callable[[str], 
     again = browser.post(f"/items/{item_id}/photos/{photo_id}/drop", data={"csrf_token": token,
                                                                              "version": version + 1})
     assert again.status_code == 404
+
+
+def test_black_out_and_publish_the_redacted_photo(world: WebWorld,  # noqa: F811
+                                                  signed_in: Callable[[str], TestClient]) -> None:  # noqa: F811
+    item_id, photo_id, check_id = flagged_item(world)
+    media = world.hub.settings.resolved_media_dir
+    with world.hub.transaction() as s:
+        item = s.get(NewsItem, item_id)
+        version, original = item.version, item.photos[1].path
+    browser = signed_in("moderator")
+    token = CSRF_RE.search(browser.get(f"/items/{item_id}").text).group(1)
+    done = browser.post(f"/items/{item_id}/photos/{photo_id}/redact", data={"csrf_token": token, "version": version})
+    assert done.status_code == 303
+    with world.hub.transaction() as s:
+        item = s.get(NewsItem, item_id)
+        photo = item.photos[1]
+        assert s.get(PhotoCheck, check_id).original_path == original
+        assert photo.path != original and photo.telegram_file_id is None
+        assert item.pdpa_flags == [] and item.version == version + 1
+        redacted_path = media / photo.path
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "news.redact_photo")).one()
+        assert event.after["regions"] == 1
+    with Image.open(redacted_path) as image:
+        left, top, right, bottom = BOX
+        centre = image.convert("RGB").getpixel(((left + right) // 2, (top + bottom) // 2))
+        outside = image.convert("RGB").getpixel((300, 200))
+    assert max(centre) < 30  # blacked out (JPEG noise aside)
+    assert outside != centre
+    assert (media / original).exists()  # kept while the item is undecided
+    again = browser.post(f"/items/{item_id}/photos/{photo_id}/redact", data={"csrf_token": token,
+                                                                               "version": version + 1})
+    assert again.status_code == 409  # nothing left to black out
+
+    # Once decided, the next photo-check pass deletes the unredacted original.
+    with world.hub.transaction() as s:
+        moderation.reject_item(s, item_id, actor=load_actor(s, world.people.moderator.id), reason="ทดสอบ",
+                               now=world.hub.clock.now())
+    with world.hub.transaction() as s:
+        assert delete_decided_originals(s, media) == 1
+    assert not (media / original).exists()
+    assert redacted_path.exists()
+    with world.hub.transaction() as s:
+        assert delete_decided_originals(s, media) == 0

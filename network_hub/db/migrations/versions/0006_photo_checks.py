@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("fence", sa.Integer(), nullable=False),
         sa.Column("findings", network_hub.db.types.JSONType, nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("original_path", sa.String(length=300), nullable=True),
         sa.Column("created_at", network_hub.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", network_hub.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["item_id"], ["news_items.id"], name=op.f("fk_photo_checks_item_id_news_items"),
