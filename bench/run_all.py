@@ -152,6 +152,9 @@ def render() -> None:
             lines += fn(result)
         except (KeyError, TypeError) as exc:
             lines += [f"## {key.upper()}", "", f"Result file incomplete ({exc}); run it again.", ""]
+    from bench.photo_report import render_photos  # PHOTOS hook (issue 16): the "PDPA in photos" section
+
+    lines += render_photos()
     if ANALYSIS.exists():
         lines += [ANALYSIS.read_text(encoding="utf-8").rstrip(), ""]
     DOC.write_text("\n".join(lines), encoding="utf-8")
