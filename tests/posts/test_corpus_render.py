@@ -81,3 +81,18 @@ def test_the_check_catches_what_residents_saw_before() -> None:
     with pytest.raises(AssertionError):  # a cut inside a sentence shows up as two broken sentences
         check_whole_text(long_post, [long_parts[0], long_parts[1][:middle], long_parts[1][middle:],
                                      *long_parts[2:]], "telegram")
+
+
+@pytest.mark.parametrize("record", [p for p in CORPUS if "://" in p.text or "#" in p.text],
+                         ids=lambda p: p.id)
+def test_thai_digits_leave_urls_hashtags_and_the_marker_working(record) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    post = corpus_post(record)
+    assert post is not None
+    for plan in (plan_telegram(post, thai_digits=True), plan_facebook(post, thai_digits=True)):
+        shown = "\n".join(visible_parts(plan))
+        for spared in re.findall(r"https?://\S+|#\S+", post.body):
+            assert spared in shown, spared
+        assert f"รหัสข่าว {post.receipt_no}" in shown
+        assert not re.search(r"[0-9]", re.sub(r"https?://\S+|www\.\S+|#\S+|รหัสข่าว \S+", "", shown))
