@@ -19,6 +19,7 @@ from network_hub.roster.invites import create_invite
 from network_hub.states import ItemStatus
 from platform_fakes.telegram_users import SimulatedUser, jpeg
 from tests.bot.conftest import CHANNEL, MOD_GROUP, BotWorld
+from tests.photo_checks.waiting import wait_for_photo_checks
 
 RECEIPT = re.compile(r"NH-\d{4}-\d{6}")
 
@@ -90,6 +91,7 @@ def test_join_submit_album_approve_post_once_and_link(bot_world: BotWorld) -> No
     assert "หมู่ที่ 1 บ้านเวียงเหนือ" in (card.text or "") and "ภาพ 3 ภาพ" in (card.text or "")
     group_photos = [m for m in bw.world.bot_messages(MOD_GROUP) if m.photo]
     assert len(group_photos) >= 3
+    wait_for_photo_checks(bw.hub.settings.resolved_database_url)  # issue 16: approval waits for the photo checks
     press = moderator.press(card, "อนุมัติทันที")
     assert "อนุมัติแล้ว" in moderator.wait_for_answer(press).get("text", "")
 
@@ -266,6 +268,7 @@ def test_unknown_delivery_is_settled_by_a_moderator(bot_world: BotWorld) -> None
     receipt = send_news(somsri, category="ประชาสัมพันธ์", text="ประกาศปิดถนน\nซ่อมถนนสายหลักวันพรุ่งนี้",
                         photos=[jpeg(colour=(90, 90, 90))])
     card = bw.card_of(receipt, moderator)
+    wait_for_photo_checks(bw.hub.settings.resolved_database_url)  # issue 16: approval waits for the photo checks
     bw.tg.drop_next("sendPhoto", commit=True)  # the channel post goes out but its answer is lost
     moderator.press(card, "อนุมัติทันที")
     question = moderator.wait_for_button("โพสต์แล้ว", timeout=25)

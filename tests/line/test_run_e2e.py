@@ -20,9 +20,11 @@ import httpx
 import pytest
 from PIL import Image
 
+from config.settings import Settings
 from platform_fakes.facebook import FakeFacebook
 from platform_fakes.line import FakeLine
 from platform_fakes.telegram import FakeTelegram
+from tests.photo_checks.waiting import wait_for_photo_checks
 
 pytestmark = pytest.mark.slow
 USER = "U" + "e5" * 16
@@ -154,6 +156,9 @@ def test_line_volunteer_to_line_group_through_network_hub_run(fake: FakeLine, tg
             "--area", "520101")
         [item] = json.loads(cli("news", "list", "--json"))
         assert item["status"] == "submitted"
+        # Issue 16: the running hub reads the photos for personal data first; approval waits for it.
+        wait_for_photo_checks(Settings(_env_file=None, data_dir=tmp_path / "data",  # type: ignore[call-arg]
+                                       database_url="").resolved_database_url)
         cli("news", "approve", str(item["id"]), "--by", str(moderator["id"]), "--confirm-pdpa")
         wait_for(lambda: json.loads(cli("news", "list", "--json"))[0]["status"] == "published", "published")
     finally:
