@@ -8,6 +8,7 @@ check digit, dates, times, amounts, postcodes).
 
     .venv/bin/python -m bench.photo_pdpa                 # 64 photos + timing at 12 MP
     .venv/bin/python -m bench.photo_pdpa --count 12      # a smoke run
+    .venv/bin/python -m bench.photo_pdpa --seed 61 --result-name photo_pdpa_heldout   # photos not tuned on
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=64)
     parser.add_argument("--timing-samples", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="also write the generated photos here")
+    parser.add_argument("--result-name", default="photo_pdpa",
+                        help="result file name; photo_pdpa_heldout for a seed the checks were not tuned on")
     args = parser.parse_args()
     status = tesseract_status()
     if not status.available:
@@ -101,7 +104,7 @@ def main() -> None:
     result["timing_12mp"] = time_12mp(args.seed, args.timing_samples)
     result.update({"seed": args.seed, "count": args.count, "tesseract": status.reason,
                    "quick": args.count < 60})
-    common.save_result("photo_pdpa", result)
+    common.save_result(args.result_name, result)
     f = result["figures"]
     print(f"IDs: recall {f['ids']['recall']:.1%} precision {f['ids']['precision']:.1%}; phones: recall "
           f"{f['phones']['recall']:.1%} precision {f['phones']['precision']:.1%}; per photo median "

@@ -42,6 +42,15 @@ def render_photos() -> list[str]:
         t = f[key]
         lines.append(f"| {label} | {t['tp']} | {t['fn']} | {t['fp']} | {t['recall']:.1%} | {t['precision']:.1%} | "
                      f"{_verdict(t['recall'] >= 0.9 and t['precision'] >= 0.9)} |")
+    held = _load("photo_pdpa_heldout")
+    if held is not None:
+        h = held["figures"]
+        lines += ["", f"The detectors were tuned on seed {r['seed']}. On a held-out set (seed {held['seed']}, "
+                  f"{held['count']} photos, `{held['command']}`, run {held['machine']['date_utc']}): ID numbers "
+                  f"recall {h['ids']['recall']:.1%}, precision {h['ids']['precision']:.1%} "
+                  f"({h['ids']['tp']} found, {h['ids']['fn']} missed, {h['ids']['fp']} false); phone numbers "
+                  f"recall {h['phones']['recall']:.1%}, precision {h['phones']['precision']:.1%} "
+                  f"({h['phones']['tp']} found, {h['phones']['fn']} missed, {h['phones']['fp']} false)."]
     misses = [p for p in r["photos"] if p["missed"] or p["false_positives"]]
     listed = "; ".join(f"{p['name']} ({', '.join(p['effects']) or 'clean'}): missed {len(p['missed'])}, "
                        f"false {len(p['false_positives'])}" for p in misses) or "none"
