@@ -6,8 +6,8 @@ small office machine), arms alternating in rounds, medians:
 - *hook*: with the photo-check rows written at submission vs without them (the only change the
   photo checks make to the request path);
 - *busy*: while a photo-check worker reads photos with Tesseract in the same process (one OCR
-  at a time, as ``HUB_PHOTO_CHECK_CONCURRENCY=1``) vs while it is idle: CPU contention on a
-  small machine.
+  at a time, as ``HUB_PHOTO_CHECK_CONCURRENCY=1``, at the worker's lowered priority) vs while it
+  is idle: CPU contention on a small machine.
 
 Then the queue under a burst: 50 items with one 12-megapixel-class photo each are submitted at
 once, and a worker (concurrency 1 and 2) drains them; reported: the submission time of the burst
@@ -40,7 +40,7 @@ from network_hub.newsroom.photos import PhotoInput
 from network_hub.newsroom.submission import submit_item
 from network_hub.permissions import load_actor
 from network_hub.photo_checks.detect import check_image
-from network_hub.photo_checks.worker import PhotoCheckWorker
+from network_hub.photo_checks.worker import PhotoCheckWorker, lower_priority
 from tests.factories import seed_network
 from tests.photo_checks.make_set import generate, jpeg_bytes
 
@@ -90,6 +90,7 @@ def main() -> None:
         stored = Image.open(io.BytesIO(photos_module.prepare_photo(PhotoInput(phone_photos[0])).jpeg))
 
         def keep_reading() -> None:
+            lower_priority()  # as the worker's threads do
             while not stop.is_set():
                 check_image(stored)
 

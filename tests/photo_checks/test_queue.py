@@ -171,3 +171,23 @@ async def test_the_service_runs_the_checks_as_a_scheduled_job(newsroom: Newsroom
     assert report.skipped == 1 and states(newsroom, item_id) == ["skipped"]
     newsroom.hub.settings.photo_checks_enabled = False
     assert "photo-checks" not in service._jobs()
+
+
+def test_ocr_threads_run_at_a_lower_priority_than_the_request_path() -> None:
+    import os
+    import threading
+
+    if not hasattr(os, "getpriority"):
+        pytest.skip("no process priorities on this platform")
+    seen: list[int] = []
+
+    def probe() -> None:
+        worker.lower_priority()
+        seen.append(os.getpriority(os.PRIO_PROCESS, 0))
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    assert seen == [min(19, before + worker.OCR_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the calling (request) thread is untouched
