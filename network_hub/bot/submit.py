@@ -59,7 +59,7 @@ from network_hub.newsroom.moderation import resubmit_item
 from network_hub.newsroom.pdpa import Consent
 from network_hub.newsroom.photos import MAX_PHOTOS, PhotoInput
 from network_hub.newsroom.submission import clean_body, submit_item
-from network_hub.newsroom.text import default_title, normalize_text
+from network_hub.newsroom.text import default_title, is_derived_title, normalize_text
 from network_hub.permissions import ROOT_AREA, Action, Actor, decide
 from network_hub.states import AreaLevel, Category, ItemStatus
 from publishers.base import Post, PostPhoto
@@ -307,12 +307,16 @@ async def answered_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 # -- preview and confirm -------------------------------------------------------------------------------
 def preview_post(session: Session, draft: dict[str, Any], now: datetime, language: str) -> Post:
     """The draft as the publisher will get it: the body normalised as submission stores it, the
-    derived title, and the photos by their Telegram file ids (so the plan has the same calls)."""
+    title submission or resubmission will store, and the photos by their Telegram file ids (so the
+    plan has the same calls)."""
     body = normalize_text(draft["body"])
     photos = tuple(PostPhoto(sha256=f"preview-{i}", telegram_file_id=file_id)
                    for i, file_id in enumerate(draft.get("photos") or []))
+    title = default_title(body)
+    if draft.get("item_title") and not is_derived_title(draft["item_title"], draft.get("item_body", "")):
+        title = draft["item_title"]  # a resubmission keeps the title that was typed
     return Post(receipt_no=raw("preview_receipt", language), category=draft["category"],
-                title=default_title(body), body=body,
+                title=title, body=body,
                 attribution=attribution(session, draft["village"]), published_at=now, photos=photos)
 
 
@@ -438,7 +442,8 @@ async def start_resubmit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return who, {"status": item.status, "version": item.version, "receipt": item.receipt_no,
                      "reason": item.decision_reason or "", "village": item.village_code,
                      "category": item.category, "photos": [p.telegram_file_id for p in item.photos
-                                                          if p.telegram_file_id]}
+                                                          if p.telegram_file_id],
+                     "title": item.title, "body": item.body}
 
     who, item = await in_db(hub_of(context), load)
     language = who.language if who else "th"
@@ -451,7 +456,9 @@ async def start_resubmit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert context.user_data is not None
     context.user_data["draft"] = {"lang": language, "resubmit": item_id, "version": item["version"],
                                   "village": item["village"], "category": item["category"],
-                                  "photos": item["photos"], "consent": {}}
+                                  "photos": item["photos"], "consent": {},
+                                  # the preview keeps a typed title as resubmission will (title_after_text_change)
+                                  "item_title": item["title"], "item_body": item["body"]}
     await reply(update, t("resubmit_ask_text", language, receipt=item["receipt"], reason=item["reason"]))
     return RESUBMIT_TEXT
 

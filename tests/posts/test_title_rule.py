@@ -7,6 +7,7 @@ import pytest
 from network_hub.newsroom.text import default_title, is_derived_title, legacy_default_title, title_is_printed
 from publishers.render import plan_facebook, plan_telegram, printed_title, visible_text
 from tests.publishers.conftest import make_post
+from tests.web.conftest import WebWorld
 
 ONE_PARAGRAPH = "เนื่องด้วยในเทศกาลสงกรานต์ ที่จะถึงนี้ ขอเชิญชวนพี่น้องประชาชนร่วมสรงน้ำพระ และรดน้ำดำหัวผู้สูงอายุ"
 LONG_LINE = ("ประชาสัมพันธ์ " + "ชาวบ้านร่วมกันปลูกป่าชุมชนเพื่อรักษาแหล่งน้ำ " * 8).strip()
@@ -70,3 +71,20 @@ def test_titles_stored_by_earlier_versions_still_count_as_derived() -> None:
     body = "📢📢📢\nประกาศ อบต. เรื่อง น้ำประปา"
     assert is_derived_title("📢📢📢", body) and is_derived_title("ประกาศ อบต. เรื่อง น้ำประปา", body)
     assert not is_derived_title("ข่าวน้ำประปา", body)
+
+
+def test_bot_preview_keeps_a_typed_title_on_resubmission_as_the_item_will(world: WebWorld) -> None:
+    from types import SimpleNamespace
+
+    from network_hub.bot.submit import preview_post
+    from network_hub.newsroom.submission import title_after_text_change
+
+    new_body = "ชาวบ้านร่วมกันปลูกต้นไม้ริมถนน\nรายละเอียดเพิ่มเติม"
+    for old_title, old_body in (("งานปลูกต้นไม้ประจำปี", "ข้อความเดิม"), ("ข้อความเดิม", "ข้อความเดิม")):
+        draft = {"body": new_body, "category": "event", "village": "52010101", "item_title": old_title,
+                 "item_body": old_body}
+        with world.hub.transaction() as session:
+            post = preview_post(session, draft, world.hub.clock.now(), "th")
+        item = SimpleNamespace(title=old_title, body=old_body)
+        assert post.title == title_after_text_change(item, new_body, None)  # type: ignore[arg-type]
+    assert post.title == "ชาวบ้านร่วมกันปลูกต้นไม้ริมถนน"  # a derived title follows the new text
