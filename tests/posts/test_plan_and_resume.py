@@ -136,3 +136,34 @@ async def test_facebook_refusal_resumes_from_the_start(fb: FakeFacebook, fb_pub:
     result = await fb_pub.publish(post, fb_target, start_at=caught.value.completed_calls)
     [posted] = fb.posts(PAGE_ID)
     assert result.external_ids == [posted.id] and posted.message == fb_pub.plan(post, fb_target).calls[-1].text
+
+
+async def test_a_connect_error_on_a_later_part_stays_retryable(tg: FakeTelegram, tg_pub: TelegramPublisher,
+                                                               tg_target: OutletTarget,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request for part 2 never left (connect refused): RETRYABLE, not AMBIGUOUS, resumable."""
+    import httpx
+    from telegram import Bot
+    from telegram.error import NetworkError
+
+    await tg_pub.check(tg_target)
+    real_send = Bot.send_message
+    calls = 0
+
+    async def send(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            error = NetworkError("httpx.ConnectError: All connection attempts failed")
+            error.__cause__ = httpx.ConnectError("All connection attempts failed")
+            raise error
+        return await real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Bot, "send_message", send)
+    post = make_post(LONG)
+    with pytest.raises(PublishError) as caught:
+        await tg_pub.publish(post, tg_target)
+    assert caught.value.error_class is ErrorClass.RETRYABLE
+    assert caught.value.completed_calls == 1 and len(caught.value.partial_external_ids) == 1
+    await tg_pub.publish(post, tg_target, start_at=1, prior_external_ids=caught.value.partial_external_ids)
+    assert [m.html for m in tg.posts(CHANNEL)] == list(tg_pub.plan(post, tg_target).texts)
