@@ -22,6 +22,7 @@ from network_hub.errors import InvalidInput
 from network_hub.newsroom import moderation, pdpa, queries
 from network_hub.newsroom.photos import PhotoInput
 from network_hub.newsroom.submission import submit_item
+from network_hub.photo_checks.present import views as photo_views
 from network_hub.roster.lookup import find_member
 from network_hub.timeparse import parse_local_time
 
@@ -158,6 +159,8 @@ def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
         data["allowed_actions"] = moderation.allowed_verbs(row)
         data["deliveries"] = queries.item_deliveries(session, row.id)
         data["history"] = queries.item_history(session, row.id)
+        data["photo_checks"] = [  # issue 16: what was found in which photo
+            {"photo": v.number, "state": v.state, "findings": v.findings} for v in photo_views(session, row.id)]
     if as_json:
         emit(data, True)
         return
@@ -167,6 +170,9 @@ def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
     typer.echo(f"photos           {len(data['photos'])}")
     for finding in data["pdpa_evidence"]:
         typer.echo(f"PDPA {finding['flag']} ({finding['field']}): {finding['evidence']}")
+    for check in data["photo_checks"]:
+        found = "; ".join(f"{f['flag']} {f['evidence']}" for f in check["findings"]) or "nothing found"
+        typer.echo(f"photo {check['photo']} check    {check['state']}: {found}")
     typer.echo("\n" + data["body"] + "\n")
     typer.echo("deliveries:")
     emit(data["deliveries"], False, DELIVERY_COLUMNS)

@@ -69,3 +69,29 @@ def test_without_tesseract_the_command_says_what_to_install(render: Render, tmp_
     assert code == 7
     assert "photo checks unavailable: tesseract is not installed" in err
     assert "Tesseract" in err
+
+
+def test_news_show_lists_what_each_photo_check_found(newsroom, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from network_hub.cli import news as news_cli
+    from network_hub.newsroom.photos import PhotoInput
+    from network_hub.photo_checks import checks
+    from tests.newsroom.conftest import jpeg_bytes
+
+    with newsroom.hub.transaction() as s:
+        item = newsroom.submit(s, photos=[PhotoInput(jpeg_bytes(), "a.jpg"), PhotoInput(jpeg_bytes(color="blue"))])
+        _first, second = checks.checks_of(s, item.id)
+        second.state = "done"
+        second.findings = second_findings()
+        item_id = item.id
+    monkeypatch.setattr(news_cli, "get_hub", lambda: newsroom.hub)
+    code, out, _err = run(capsys, "news", "show", str(item_id))
+    assert code == 0
+    assert "photo 1 check    pending: nothing found" in out
+    assert "photo 2 check    done: phone_number 081-234-5678" in out
+    code, out, _err = run(capsys, "news", "show", str(item_id), "--json")
+    assert json.loads(out)["photo_checks"][1] == {"photo": 2, "state": "done", "findings": second_findings()}
+
+
+def second_findings() -> list[dict[str, object]]:
+    return [{"flag": "phone_number", "label_th": "หมายเลขโทรศัพท์", "evidence": "081-234-5678", "box": [1, 2, 3, 4]}]
