@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from network_hub import audit
 from network_hub.areas import attributions
 from network_hub.db.models import Delivery, DeliveryAttempt, NewsItem, Outlet, Photo
+from network_hub.line.quota import tell_admins_once
+from network_hub.line.retry_keys import assign_retry_keys
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox import queries
 from network_hub.outbox.backoff import full_jitter
@@ -60,6 +62,9 @@ class SendJob:
     photos: list[dict[str, Any]] = field(default_factory=list)  # sha256, path, telegram_file_id
     external_ids: list[str] = field(default_factory=list)
     followup_action: str | None = None
+    line_retry_key: str | None = None  # LINE: X-Line-Retry-Key (network_hub.line.retry_keys)
+    line_retry_key_at: datetime | None = None
+    line_budget_left: int | None = None  # LINE: what the outlet's monthly budget still allows
 
 
 def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | None]], now: datetime,
@@ -137,7 +142,9 @@ def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker
     )
     session.flush()
     by_delivery = {a.delivery_id: a for a in attempts}
-    return _load_jobs(session, [(d, by_delivery[d.id]) for d in deliveries.values()], now, media_dir)
+    jobs = _load_jobs(session, [(d, by_delivery[d.id]) for d in deliveries.values()], now, media_dir)
+    assign_retry_keys(jobs, deliveries, now)  # LINE: the X-Line-Retry-Key is stored before the send
+    return jobs
 
 
 def start_sending(session: Session, claim: queries.Claim, *, worker: str, now: datetime, lease: timedelta,
@@ -286,6 +293,8 @@ def record_failure(
         if outlet.blocked_until is None or outlet.blocked_until < until:
             outlet.blocked_until = until
             outlet.blocked_reason = f"rate limited by the platform: {message}"[:500]
+        if code_s == "line_quota":  # LINE's month quota is spent: the area's admins hear it once a month
+            tell_admins_once(session, outlet, message, now)
     elif error_class == "needs_human":
         pause_for_human(session, outlet, message, now)
     if new_state == S.UNKNOWN:
