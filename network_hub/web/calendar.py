@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from network_hub.db.models import NewsItem
 from network_hub.errors import InvalidInput
 from network_hub.permissions import Action
 from network_hub.states import ItemStatus
+from network_hub.web.datepicker import BE_OFFSET, month_names, parse_date
 from network_hub.web.deps import VIEWER, Viewer, get_hub, now, render, transaction
 from network_hub.web.presenters import area_clause
 
@@ -43,10 +45,7 @@ def calendar_page(request: Request, viewer: Viewer = VIEWER, view: str = "week",
     today = now(request).astimezone(tz).date()
     if view not in ("week", "month"):
         view = "week"
-    try:
-        anchor = date.fromisoformat(day) if day else today
-    except ValueError:
-        raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)", f"'{day}' ไม่ใช่วันที่ (ปปปป-ดด-วว)") from None
+    anchor = _anchor(request.query_params, day, today)
     start, end, previous, following = _period(view, anchor)
     lo = datetime.combine(start, time(), tz)
     hi = datetime.combine(end, time(), tz)
@@ -73,4 +72,37 @@ def calendar_page(request: Request, viewer: Viewer = VIEWER, view: str = "week",
         cursor += timedelta(days=1)
     lang = viewer.language
     return render(request, "calendar.html", view=view, days=days, anchor=anchor, previous=previous,
-                  following=following, dow=EN_DOW if lang == "en" else THAI_DOW, tz=tz)
+                  following=following, dow=EN_DOW if lang == "en" else THAI_DOW, tz=tz,
+                  heading=_heading(view, anchor, start, end, lang))
+
+
+def _anchor(fields: Mapping[str, str], day: str, today: date) -> date:
+    """The day the view is drawn around: "go to" a Buddhist Era month and year (its first day),
+    or ``?day=YYYY-MM-DD`` (the previous/next links), or today."""
+    if fields.get("go_month") or fields.get("go_year"):
+        picked = parse_date({**fields, "go_day": "1"}, "go", what_th="เดือนที่เลือก")
+        if picked is not None:
+            return picked
+    if not day:
+        return today
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)", f"'{day}' ไม่ใช่วันที่ (ปปปป-ดด-วว)") from None
+
+
+def _heading(view: str, anchor: date, start: date, end: date, language: str) -> str:
+    """What the calendar shows, in words: "ธันวาคม พ.ศ. 2569" or "23 – 29 พฤศจิกายน พ.ศ. 2569"."""
+    months = month_names(language)
+    if language == "en":
+        if view == "month":
+            return f"{months[anchor.month - 1]} {anchor.year}"
+        last = end - timedelta(days=1)
+        return f"{start.day} {months[start.month - 1]} – {last.day} {months[last.month - 1]} {last.year}"
+    if view == "month":
+        return f"{months[anchor.month - 1]} พ.ศ. {anchor.year + BE_OFFSET}"
+    last = end - timedelta(days=1)
+    first = f"{start.day}" if start.month == last.month else f"{start.day} {months[start.month - 1]}"
+    if start.year != last.year:
+        first += f" พ.ศ. {start.year + BE_OFFSET}"
+    return f"{first} – {last.day} {months[last.month - 1]} พ.ศ. {last.year + BE_OFFSET}"

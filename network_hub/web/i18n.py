@@ -40,6 +40,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar_heading_week": ("สัปดาห์ {start} – {end}", "Week {start} – {end}"),
     "go_to": ("ไปที่", "Go to"),
     "all_areas": ("ทุกพื้นที่ของท่าน", "All your areas"),
+    "invite_needs_bot": ("ลิงก์และ QR จะแสดงเมื่อตั้งค่าบอท Telegram แล้ว",
+                         "The link and QR code appear once the Telegram bot is set up"),
+    "no_bot_title": ("ยังไม่ได้ตั้งค่าบอท Telegram จึงยังพิมพ์ลิงก์เชิญหรือ QR ไม่ได้",
+                     "No Telegram bot is set up yet, so there are no invite links or QR codes to print"),
+    "no_bot_howto": ("วิธีตั้งค่า: สร้างบอทกับ @BotFather ใน Telegram แล้วให้ผู้ดูแลเซิร์ฟเวอร์ใส่ HUB_TELEGRAM_BOT_TOKEN และ "
+                     "HUB_TELEGRAM_BOT_USERNAME ในไฟล์ตั้งค่า แล้วเริ่ม network-hub run ใหม่",
+                     "How: create a bot with @BotFather in Telegram, then set HUB_TELEGRAM_BOT_TOKEN and "
+                     "HUB_TELEGRAM_BOT_USERNAME in the hub's settings and restart network-hub run"),
     "picker_day": ("วันที่", "Day"),
     "picker_month": ("เดือน", "Month"),
     "picker_year": ("ปี พ.ศ.", "Year"),

@@ -86,11 +86,17 @@ def test_only_admins_pause_outlets(client: TestClient, world: WebWorld) -> None:
         assert outlet is not None and outlet.status == "paused"
 
 
-def test_invites_from_the_dashboard_respect_roles(client: TestClient, world: WebWorld) -> None:
+def test_invites_from_the_dashboard_respect_roles(client: TestClient, world: WebWorld,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     sign_in(client, world.people.moderator.phone)
     token = csrf_of(client, "/roster")
     made = client.post("/roster/invites", data={"csrf_token": token, "role": "reporter", "area": "52010101"})
     assert made.status_code == 303
+    # Without a bot no link or QR code is printed (it would point at a placeholder); the page says how.
+    page = client.get("/roster")
+    assert "t.me/" not in page.text and "/qr.png" not in page.text and "HUB_TELEGRAM_BOT_TOKEN" in page.text
+    monkeypatch.setattr(world.hub.settings, "telegram_bot_token", "123456:test-token")
+    monkeypatch.setattr(world.hub.settings, "telegram_bot_username", "tambon_test_bot")
     page = client.get("/roster")
     assert "https://t.me/" in page.text and "/qr.png" in page.text
     code = page.text.split("/roster/invites/")[1].split("/")[0]
