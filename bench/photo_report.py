@@ -65,7 +65,8 @@ def render_photos() -> list[str]:
         return [*lines, "Submission path: not run yet (`.venv/bin/python -m bench.photo_submission`).", ""]
     lines += ["### Submission path with OCR on/off", "", _run(s), "",
               f"`submit_item` with {s['photos_per_item']} photos from the set (12/8-megapixel), SQLite, "
-              f"{s['rounds']} rounds × {s['per_arm']} submissions per arm, medians:", "",
+              f"{s['rounds'] * s['per_arm']} submissions per arm (hook arms alternating one by one, OCR arms in "
+              f"{s['rounds']} rounds of {s['per_arm']}), medians:", "",
               "| comparison | with | without | ratio |", "|---|---|---|---|",
               f"| photo-check rows written at submission (the only request-path change) | {s['hook']['on_ms']} ms | "
               f"{s['hook']['off_ms']} ms | {s['hook']['ratio']} |",

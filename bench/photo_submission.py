@@ -1,7 +1,8 @@
 """PDPA in photos, the submission side: does reading photos slow down sending news?
 
 Two ratios of the time ``submit_item`` takes for an item with 3 phone photos (SQLite, as on a
-small office machine), arms alternating in rounds, medians:
+small office machine), medians; the hook arms alternate submission by submission, the OCR arms
+in rounds of ``--per-arm`` submissions:
 
 - *hook*: with the photo-check rows written at submission vs without them (the only change the
   photo checks make to the request path);
@@ -94,9 +95,10 @@ def main() -> None:
             while not stop.is_set():
                 check_image(stored)
 
+        for _ in range(args.rounds * args.per_arm):  # interleaved one by one: the machine's load drifts
+            hook_on.append(timed_arm(hub, author, phone_photos, 1, hook=True))
+            hook_off.append(timed_arm(hub, author, phone_photos, 1, hook=False))
         for _ in range(args.rounds):
-            hook_on.append(timed_arm(hub, author, phone_photos, args.per_arm, hook=True))
-            hook_off.append(timed_arm(hub, author, phone_photos, args.per_arm, hook=False))
             idle.append(timed_arm(hub, author, phone_photos, args.per_arm, hook=True))
             stop.clear()
             reader = threading.Thread(target=keep_reading, daemon=True)
