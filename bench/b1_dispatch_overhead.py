@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     url = common.fresh_database(backend, "b1")
                     data_dir = common.WORK_DIR / "b1-data"
                     settings = common.settings_for(url, data_dir, tg, fb, telegram_bot_per_second=0,
+                                                   telegram_chat_per_window=0,
                                                    dispatch_concurrency=args.concurrency,
                                                    dispatch_batch=args.batch)
                     targets, footer = seed(url, settings, tg, fb, items, prefix=f"H{round_no}")

@@ -29,7 +29,8 @@ START_DELAY_S = 12.0  # time for the processes to start before the work falls du
 def one_run(processes: int, deliveries: int, tg: common.FakeProcess, fb: common.FakeProcess,
             channels: int, run_no: int) -> dict[str, Any]:
     url = common.fresh_database("postgresql", "b5")
-    settings = common.settings_for(url, common.WORK_DIR / "b5-data", tg, fb, telegram_bot_per_second=0)
+    settings = common.settings_for(url, common.WORK_DIR / "b5-data", tg, fb, telegram_bot_per_second=0,
+                                   telegram_chat_per_window=0)
     hub = Hub.from_settings(settings)
     now = datetime.now(UTC)
     due = now + timedelta(seconds=START_DELAY_S)

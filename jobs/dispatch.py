@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 
 from jobs import crashpoints
 from jobs.outcomes import Outcome, OutcomeWriter
+from jobs.plans import PlanCost, plan_of, supports_resume
 from jobs.posts import post_from_job, target_from_job
 from network_hub.hub import Hub
-from network_hub.outbox import queries, transitions
+from network_hub.outbox import ledger, queries, transitions
 from network_hub.outbox.transitions import SendJob
 from publishers.base import ErrorClass, Publisher, PublishError
 
@@ -88,6 +89,9 @@ class Dispatcher:
         workers = 1 if hub.engine.dialect.name == "sqlite" else min(16, self.concurrency + 2)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
         self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng)
+        # Sliding windows per chat and per bot (the send ledger), charged with each post's plan.
+        self.limits = ledger.RateLimits.from_settings(s)
+        self.cost = PlanCost(publishers, self.media_dir, hub.clock)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -174,7 +178,7 @@ class Dispatcher:
             now = self.hub.clock.now()
             with self.hub.transaction() as s:
                 claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease, limit=limit,
-                                           bot_per_second=self.hub.settings.telegram_bot_per_second)
+                                           limits=self.limits, cost=self.cost)
             report.claimed += len(claims)
             if not claims:
                 return []
@@ -191,27 +195,44 @@ class Dispatcher:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def _send(self, job: SendJob) -> Outcome:
-        """The publisher call; never raises (a failure becomes the outcome's classified error)."""
+        """The publisher call; never raises (a failure becomes the outcome's classified error).
+
+        A delivery refused midway before (``parts_done`` > 0) resumes at the call that was refused,
+        with the ids already posted, so no part is posted twice.
+        """
+        plan = None
         try:
             publisher = self.publishers.get(job.platform)
             target = target_from_job(job)
             post = post_from_job(job)
-            result = await asyncio.wait_for(publisher.publish(post, target), timeout=self.send_timeout)
+            plan = plan_of(publisher, job)
+            if job.parts_done and supports_resume(publisher):
+                call = publisher.publish(post, target, start_at=job.parts_done,
+                                         prior_external_ids=tuple(job.external_ids))
+            elif job.parts_done:
+                raise PublishError(ErrorClass.AMBIGUOUS, f"{job.parts_done} part(s) of this post were posted "
+                                   "before and this publisher cannot resume a post; a person must finish it")
+            else:
+                call = publisher.publish(post, target)
+            result = await asyncio.wait_for(call, timeout=self.send_timeout)
         except PublishError as exc:
-            return self._failure(job, exc)
+            return self._failure(job, exc, plan)
         except TimeoutError:
             return self._failure(job, PublishError(
-                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"))
+                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"), plan)
         except Exception as exc:  # a bug after the request may have gone out: never retry blindly
             log.exception("delivery %s: unexpected error from the %s publisher", job.delivery_id, job.platform)
             return self._failure(job, PublishError(
-                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"))
+                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"), plan)
         crashpoints.reached("after_platform_accepted")
+        if job.external_ids and result.external_ids[:len(job.external_ids)] != job.external_ids:
+            # a resumed post: the delivery keeps every id of the post, the earlier parts first
+            result.external_ids = [*job.external_ids, *result.external_ids]
         return Outcome(job, self.hub.clock.now(), result=result)
 
-    def _failure(self, job: SendJob, exc: PublishError) -> Outcome:
+    def _failure(self, job: SendJob, exc: PublishError, plan: object | None = None) -> Outcome:
         log.warning("delivery %s to outlet %s (%s): %s", job.delivery_id, job.outlet_id, job.platform, exc)
-        return Outcome(job, self.hub.clock.now(), error=exc)
+        return Outcome(job, self.hub.clock.now(), error=exc, sent_messages=_messages_sent(job, exc, plan))
 
     async def _record(self, outcome: Outcome, report: PassReport) -> None:
         try:
@@ -320,3 +341,16 @@ class Dispatcher:
         if released:
             log.info("released %d claimed deliveries on shutdown", released)
         self._executor.shutdown(wait=False)
+
+
+def _messages_sent(job: SendJob, exc: PublishError, plan: object | None) -> int | None:
+    """What a failed send really cost against the chat's windows, when the outcome is definite
+    (a refusal: the calls before ``completed_calls``); None keeps the whole charge (unknown)."""
+    if exc.error_class not in (ErrorClass.RATE_LIMITED, ErrorClass.RETRYABLE, ErrorClass.PERMANENT,
+                               ErrorClass.NEEDS_HUMAN):
+        return None
+    calls = getattr(plan, "calls", None)
+    if calls is None:
+        return None if exc.partial_external_ids else 0
+    done = max(job.parts_done, exc.completed_calls)
+    return sum(c.messages for c in calls[job.parts_done:done])

@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from network_hub.outbox import transitions
+from network_hub.outbox import ledger, transitions
 from network_hub.outbox.rollup import roll_up_items
 from network_hub.outbox.transitions import SendJob
 from publishers.base import PublishError, PublishResult
@@ -34,6 +34,8 @@ class Outcome:
     at: datetime
     result: PublishResult | None = None
     error: PublishError | None = None
+    # A refused send: the messages that really went out (None: keep the whole charge).
+    sent_messages: int | None = None
 
 
 class OutcomeWriter:
@@ -100,9 +102,13 @@ class OutcomeWriter:
             assert o.error is not None
             e = o.error
             states.append(transitions.record_failure(
-                session, o.job, error_class=e.error_class.value, message=e.message, now=o.at, code=e.code,
+                session, o.job, error_class=e.error_class, message=e.message, now=o.at, code=e.code,
                 retry_after=e.retry_after, new_chat_id=e.new_chat_id, partial_ids=e.partial_external_ids,
-                max_attempts=self._max_attempts, rng=self._rng))  # type: ignore[arg-type]
+                completed_calls=e.completed_calls, max_attempts=self._max_attempts,
+                rng=self._rng))  # type: ignore[arg-type]
+        # The send ledger: each post's charge now counts from when its last message went out.
+        ledger.close(session, [(o.job.delivery_id, o.job.fence, o.at, None if o.result is not None else o.sent_messages)
+                               for o in outcomes])
         roll_up_items(session, {o.job.item_id for o in sent if o.job.delivery_id in sent_ok},
                       max(o.at for o in outcomes))
         return states

@@ -17,16 +17,19 @@ from sqlalchemy.orm import Session
 from network_hub import audit
 from network_hub.db.models import Delivery, NewsItem
 from network_hub.notifications import NotificationKind, enqueue
-from network_hub.outbox import queries
+from network_hub.outbox import ledger, queries
 from network_hub.outbox.routing_people import moderators_of_village
 from network_hub.states import DeliveryState, ItemStatus
 
 log = logging.getLogger(__name__)
 OVERDUE = timedelta(minutes=5)
+# Send-ledger rows older than any window or lease (lease_seconds ≤ 3600) count for nothing.
+LEDGER_KEEP = timedelta(hours=1, minutes=5)
 
 
 def sweep_leases(session: Session, now: datetime) -> tuple[int, int]:
     released, unknown = queries.expire_leases(session, now)
+    ledger.prune(session, now, keep=LEDGER_KEEP)
     if released or unknown:
         log.warning("lease sweep: %d claim(s) released, %d in-flight send(s) marked unknown",
                     len(released), len(unknown))

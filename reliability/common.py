@@ -105,6 +105,9 @@ def make_hub(db: Database, settings: Settings, clock: FrozenClock | None = None)
 
 def settings_for(db: Database, workdir: Path, tg: FakeTelegram | None, fb: FakeFacebook | None) -> Settings:
     s = Settings(_env_file=None, data_dir=workdir / "data", database_url=db.url_for_processes)  # type: ignore[call-arg]
+    # The faults under test are kills and platform errors, not pacing: the fakes here enforce no
+    # per-chat limit, so the hub's 20-a-minute window would only stretch a run to hours.
+    s.telegram_chat_per_window = 0
     if tg is not None:
         s.telegram_bot_token = tg.token
         s.telegram_api_base_url, s.telegram_file_base_url = tg.base_url, tg.file_base_url

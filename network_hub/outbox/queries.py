@@ -13,15 +13,17 @@ state = :expected`` so a worker that lost its lease changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from network_hub.db.models import Delivery, KeyValue, NewsItem, Outlet, Photo
-from network_hub.states import DeliveryState, ItemStatus, OutletStatus, Platform
+from network_hub.db.models import Delivery, NewsItem, Outlet, Photo
+from network_hub.outbox import ledger
+from network_hub.states import DeliveryState, ItemStatus, OutletStatus
 
 D = Delivery.__table__
 O = Outlet.__table__  # noqa: E741 - table aliases kept short in SQL-heavy code
@@ -67,13 +69,52 @@ def _eligible_outlets(now: datetime) -> Any:
 
 
 def message_cost(photo_count: int) -> int:
-    """Messages a post costs against per-chat limits: an album of N photos counts as N."""
+    """The old estimate of a post's cost (an album of N photos counts N), used only when no post
+    plan is available (a publisher without ``plan()``)."""
     return max(1, photo_count)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A due delivery the claim would like to lease; its cost comes from the post plan."""
+
+    delivery_id: int
+    item_id: int
+    outlet_id: int
+    platform: str
+    address: str
+    parts_done: int
+
+
+# Messages each candidate costs against its chat's limits (``PostPlan.messages_from(parts_done)``).
+CostFn = Callable[[Session, list[Candidate]], dict[int, int]]
+
+
+def photo_cost(session: Session, candidates: list[Candidate]) -> dict[int, int]:
+    """The fallback cost function: one message, or one per photo."""
+    counts = _photo_counts(session, [c.item_id for c in candidates])
+    return {c.delivery_id: message_cost(counts.get(c.item_id, 0)) for c in candidates}
+
+
+class Claims(list[Claim]):
+    """The claims of one call, and when a deferred outlet may have room again (None: unknown)."""
+
+    retry_at: datetime | None = None
+
+
 def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int,
-              bot_per_second: float = TELEGRAM_BOT_PER_SECOND) -> list[Claim]:
-    """Lease up to ``limit`` due deliveries. Call inside a transaction; commit before any HTTP call."""
+              bot_per_second: float = TELEGRAM_BOT_PER_SECOND, limits: ledger.RateLimits | None = None,
+              cost: CostFn | None = None) -> Claims:
+    """Lease up to ``limit`` due deliveries. Call inside a transaction; commit before any HTTP call.
+
+    An outlet with rate-limit windows (``ledger.windows_for``) or pacing gets one delivery per
+    claim; its exact cost is charged to the send ledger and the outlet's ``next_allowed_at``
+    advances by ``min_interval_s`` × that cost. A delivery whose cost does not fit a window is left
+    pending and its outlet waits until the moment the window has room.
+    """
+    if limits is None:
+        limits = ledger.RateLimits(telegram_bot_per_second=bot_per_second)
+    cost = cost or photo_cost
     postgres = session.get_bind().dialect.name == "postgresql"
     has_due = (
         select(D.c.id)
@@ -82,7 +123,7 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
         .exists()
     )
     outlet_q = (
-        select(O.c.id, O.c.platform, O.c.min_interval_s, O.c.next_allowed_at)
+        select(O.c.id, O.c.platform, O.c.address, O.c.min_interval_s, O.c.next_allowed_at)
         .where(_eligible_outlets(now), has_due)
         .order_by(func.coalesce(O.c.next_allowed_at, O.c.created_at), O.c.id)
         .limit(limit)
@@ -90,36 +131,81 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
     if postgres:
         outlet_q = outlet_q.with_for_update(skip_locked=True, of=O)
     outlets = session.execute(outlet_q).all()
+    claims = Claims()
     if not outlets:
-        return []
+        return claims
 
-    bot_budget = _TelegramBotBudget(session, now, postgres, bot_per_second) if bot_per_second and any(
-        o.platform == Platform.TELEGRAM for o in outlets) else None
-    claims: list[Claim] = []
+    # 1. pick: one delivery for a limited or paced outlet, as many as there is room for otherwise
+    windows = {o.id: ledger.windows_for(limits, o.platform, o.address) for o in outlets}
+    picked: list[tuple[Any, list[Candidate]]] = []
+    room = limit
     for outlet in outlets:
-        room = limit - len(claims)
         if room <= 0:
             break
-        paced = (outlet.min_interval_s or 0) > 0
+        single = bool(windows[outlet.id]) or (outlet.min_interval_s or 0) > 0
         pick = (
-            select(D.c.id, D.c.item_id)
+            select(D.c.id, D.c.item_id, D.c.parts_done)
             .select_from(D.join(I, I.c.id == D.c.item_id))
             .where(D.c.outlet_id == outlet.id, _due_deliveries(now))
-            .order_by(D.c.due_at, D.c.id)
-            .limit(1 if paced else room)
+            # a post refused midway first: half of it is already in front of residents
+            .order_by(D.c.parts_done.desc(), D.c.due_at, D.c.id)
+            .limit(1 if single else room)
         )
         if postgres:
             pick = pick.with_for_update(skip_locked=True, of=D)
-        picked = session.execute(pick).all()
-        if not picked:
+        rows = session.execute(pick).all()
+        if rows:
+            picked.append((outlet, [Candidate(r.id, r.item_id, outlet.id, outlet.platform, outlet.address,
+                                              r.parts_done or 0) for r in rows]))
+            room -= len(rows)
+    if not picked:
+        return claims
+
+    # 2. cost: only where something is limited or paced (the hot path of unpaced outlets skips it)
+    to_cost = [c for outlet, cands in picked if windows[outlet.id] or (outlet.min_interval_s or 0) > 0
+               for c in cands]
+    costs = cost(session, to_cost) if to_cost else {}
+
+    # 3. fit each limited outlet's next post into its windows, charging as we go
+    all_windows = [w for ws in windows.values() for w in ws]
+    ledger.lock_shared(session, all_windows)
+    scopes = ledger.load(session, all_windows, now, lease)
+    chosen: list[int] = []
+    charged: dict[int, tuple[int, list[ledger.Window]]] = {}
+    pacing: list[dict[str, Any]] = []
+    for outlet, cands in picked:
+        ws = windows[outlet.id]
+        if not ws:
+            if (outlet.min_interval_s or 0) > 0:
+                total = sum(max(1, costs.get(c.delivery_id, 1)) for c in cands)
+                start = max(now, outlet.next_allowed_at or now)
+                pacing.append({"p_id": outlet.id, "p_at": start + timedelta(seconds=outlet.min_interval_s * total)})
+            chosen.extend(c.delivery_id for c in cands)
             continue
-        costs = _photo_counts(session, [p.item_id for p in picked])
-        total_cost = sum(message_cost(costs.get(p.item_id, 0)) for p in picked)
-        if outlet.platform == Platform.TELEGRAM and bot_budget is not None and not bot_budget.take(total_cost):
+        cand = cands[0]
+        messages = max(1, costs.get(cand.delivery_id, 1))
+        rooms = [scopes[w.scope].room_at(w, messages, now) for w in ws]
+        if all(r is not None and r <= now for r in rooms):
+            for w in ws:
+                scopes[w.scope].charge(now, messages)
+            chosen.append(cand.delivery_id)
+            charged[cand.delivery_id] = (messages, ws)
+            if (outlet.min_interval_s or 0) > 0:
+                start = max(now, outlet.next_allowed_at or now)
+                pacing.append({"p_id": outlet.id,
+                               "p_at": start + timedelta(seconds=outlet.min_interval_s * messages)})
             continue
+        # No room: the outlet waits until the window has room (or until a send in flight ends).
+        known = [r for r in rooms if r is not None]
+        wait_until = max(known) if len(known) == len(rooms) else now + timedelta(seconds=1)
+        pacing.append({"p_id": outlet.id, "p_at": max(wait_until, outlet.next_allowed_at or now)})
+        claims.retry_at = wait_until if claims.retry_at is None else min(claims.retry_at, wait_until)
+
+    # 4. lease what fits, charge the ledger, advance pacing
+    if chosen:
         rows = session.execute(
             update(D)
-            .where(D.c.id.in_([p.id for p in picked]), D.c.state.in_(CLAIMABLE_STATES))
+            .where(D.c.id.in_(chosen), D.c.state.in_(CLAIMABLE_STATES))
             .values(
                 state=DeliveryState.CLAIMED.value,
                 lease_owner=owner,
@@ -130,50 +216,23 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
             .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
         ).all()
         claims.extend(Claim(r.id, r.fence, r.outlet_id, r.item_id) for r in rows)
-        if paced and rows:
-            start = max(now, outlet.next_allowed_at or now)
-            session.execute(
-                update(O)
-                .where(O.c.id == outlet.id)
-                .values(next_allowed_at=start + timedelta(seconds=outlet.min_interval_s * total_cost))
-            )
-    if bot_budget is not None:
-        bot_budget.save()
+        ledger.charge_rows(session, [
+            {"scope": w.scope, "at": now, "messages": charged[r.id][0], "delivery_id": r.id, "fence": r.fence}
+            for r in rows if r.id in charged for w in charged[r.id][1]
+        ])
+    if pacing:
+        session.connection().execute(
+            update(O).where(O.c.id == bindparam("p_id")).values(next_allowed_at=bindparam("p_at")), pacing)
     return claims
 
 
 def _photo_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
+    if not item_ids:
+        return {}
     rows = session.execute(
         select(Photo.item_id, func.count()).where(Photo.item_id.in_(item_ids)).group_by(Photo.item_id)
     ).all()
     return {item_id: count for item_id, count in rows}
-
-
-class _TelegramBotBudget:
-    """The per-bot Telegram budget (about 30 messages a second), shared through the database."""
-
-    def __init__(self, session: Session, now: datetime, postgres: bool, per_second: float) -> None:
-        self.session, self.now, self.per_second = session, now, per_second
-        q = select(KeyValue).where(KeyValue.namespace == PACING_NAMESPACE, KeyValue.key == TELEGRAM_BOT_KEY)
-        if postgres:
-            q = q.with_for_update()
-        self.row = session.scalar(q)
-        if self.row is None:
-            self.row = KeyValue(namespace=PACING_NAMESPACE, key=TELEGRAM_BOT_KEY, value={}, updated_at=now)
-            session.add(self.row)
-        stored = self.row.value.get("next_allowed_at")
-        self.next_at = max(now, datetime.fromisoformat(stored)) if stored else now
-
-    def take(self, messages: int) -> bool:
-        """Reserve ``messages`` sends; refuse when the bot is more than one second ahead."""
-        if self.next_at - self.now > timedelta(seconds=1):
-            return False
-        self.next_at += timedelta(seconds=messages / self.per_second)
-        return True
-
-    def save(self) -> None:
-        self.row.value = {"next_allowed_at": self.next_at.isoformat()}
-        self.row.updated_at = self.now
 
 
 def fenced(delivery_id: int, fence: int, *states: str) -> Any:
@@ -267,11 +326,5 @@ def next_wakeup(session: Session, now: datetime) -> datetime | None:
         .limit(200)
     ).all()
     times = [max(t for t in row if t is not None) for row in rows]
-    bot = session.scalar(select(KeyValue.value).where(KeyValue.namespace == PACING_NAMESPACE,
-                                                      KeyValue.key == TELEGRAM_BOT_KEY))
     candidates = [t for t in times if t > now]
-    if bot and bot.get("next_allowed_at") and times:
-        bot_at = datetime.fromisoformat(bot["next_allowed_at"]) - timedelta(seconds=1)
-        if bot_at > now:
-            candidates.append(bot_at)
     return min(candidates) if candidates else None

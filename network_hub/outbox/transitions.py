@@ -31,7 +31,7 @@ from network_hub.outbox import queries
 from network_hub.outbox.backoff import full_jitter
 from network_hub.outbox.rollup import roll_up_item
 from network_hub.outbox.routing_people import admins_of_area, moderators_of_village
-from network_hub.states import DeliveryState, ItemStatus, OutletStatus
+from network_hub.states import DeliveryState, ErrorClass, ItemStatus, OutletStatus
 
 log = logging.getLogger(__name__)
 S = DeliveryState
@@ -60,31 +60,46 @@ class SendJob:
     attribution: dict[str, str]
     published_at: datetime
     photos: list[dict[str, Any]] = field(default_factory=list)  # sha256, path, telegram_file_id
-    external_ids: list[str] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)  # ids posted so far (a resumed post: its parts)
     followup_action: str | None = None
+    parts_done: int = 0  # calls of the post plan already done: the send resumes here
     line_retry_key: str | None = None  # LINE: X-Line-Retry-Key (network_hub.line.retry_keys)
     line_retry_key_at: datetime | None = None
-    line_budget_left: int | None = None  # LINE: what the outlet's monthly budget still allows
 
 
-def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | None]], now: datetime,
-               media_dir: Path) -> list[SendJob]:
+@dataclass(frozen=True)
+class JobKey:
+    """What a SendJob is built from: a delivery row (or a claim candidate) and its attempt."""
+
+    delivery_id: int
+    item_id: int
+    outlet_id: int
+    fence: int = 0
+    attempt_id: int = 0
+    attempt_no: int = 0
+    external_ids: tuple[str, ...] = ()
+    followup_action: str | None = None
+    parts_done: int = 0
+    line_retry_key: str | None = None
+    line_retry_key_at: datetime | None = None
+
+
+def load_jobs(session: Session, keys: list[JobKey], now: datetime, media_dir: Path) -> list[SendJob]:
     """Everything the sends of a batch need, in a handful of queries (not a few per delivery)."""
-    if not rows:
+    if not keys:
         return []
-    item_ids = {d.item_id for d, _ in rows}
+    item_ids = {k.item_id for k in keys}
     items = {i.id: i for i in session.scalars(select(NewsItem).where(NewsItem.id.in_(item_ids)))}
-    outlets = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_({d.outlet_id for d, _ in rows})))}
+    outlets = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_({k.outlet_id for k in keys})))}
     photos: dict[int, list[Photo]] = {}
     for photo in session.scalars(select(Photo).where(Photo.item_id.in_(item_ids)).order_by(Photo.position)):
         photos.setdefault(photo.item_id, []).append(photo)
     footers = attributions(session, {i.village_code for i in items.values()})
     jobs = []
-    for delivery, attempt in rows:
-        item, outlet = items[delivery.item_id], outlets[delivery.outlet_id]
+    for key in keys:
+        item, outlet = items[key.item_id], outlets[key.outlet_id]
         jobs.append(SendJob(
-            delivery_id=delivery.id, fence=delivery.fence,
-            attempt_id=attempt.id if attempt else 0, attempt_no=attempt.attempt_no if attempt else 0,
+            delivery_id=key.delivery_id, fence=key.fence, attempt_id=key.attempt_id, attempt_no=key.attempt_no,
             outlet_id=outlet.id, platform=outlet.platform, address=outlet.address, outlet_name=outlet.name,
             token_env=outlet.token_env, token_file=outlet.token_file, thai_digits=outlet.thai_digits,
             item_id=item.id, receipt_no=item.receipt_no, category=item.category, title=item.title,
@@ -92,10 +107,23 @@ def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | No
             published_at=item.scheduled_at or item.decided_at or now,
             photos=[{"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id}
                     for p in photos.get(item.id, [])],
-            external_ids=list(delivery.external_ids or []),
-            followup_action=delivery.followup_action,
+            external_ids=list(key.external_ids),
+            followup_action=key.followup_action,
+            parts_done=key.parts_done,
+            line_retry_key=key.line_retry_key, line_retry_key_at=key.line_retry_key_at,
         ))
     return jobs
+
+
+def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | None]], now: datetime,
+               media_dir: Path) -> list[SendJob]:
+    return load_jobs(session, [
+        JobKey(delivery_id=d.id, item_id=d.item_id, outlet_id=d.outlet_id, fence=d.fence,
+               attempt_id=a.id if a else 0, attempt_no=a.attempt_no if a else 0,
+               external_ids=tuple(d.external_ids or []), followup_action=d.followup_action,
+               parts_done=d.parts_done or 0,
+               line_retry_key=d.line_retry_key, line_retry_key_at=d.line_retry_key_at)
+        for d, a in rows], now, media_dir)
 
 
 def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker: str, now: datetime,
@@ -229,45 +257,68 @@ def record_failure(
     session: Session,
     job: SendJob,
     *,
-    error_class: str,
+    error_class: ErrorClass | str,
     message: str,
     now: datetime,
     code: str | int | None = None,
     retry_after: float | None = None,
     new_chat_id: int | None = None,
     partial_ids: list[str] | None = None,
+    completed_calls: int = 0,
     max_attempts: int = 8,
     rng: random.Random | None = None,
 ) -> str | None:
-    """Apply a classified failure; returns the delivery's new state (None if the lease was lost)."""
+    """Apply a classified failure; returns the delivery's new state (None if the lease was lost).
+
+    A post refused midway (``partial_ids`` posted by this attempt, ``completed_calls`` plan calls
+    done) by a *definite* refusal (RATE_LIMITED, RETRYABLE) stays resumable: the ids so far and
+    the calls done are recorded and the next attempt starts at the refused call. Only a part whose
+    outcome is truly unknown (AMBIGUOUS, or a publisher that cannot say where it stopped) makes
+    the delivery ``unknown``.
+    """
+    error_class = ErrorClass(error_class)
     code_s = None if code is None else str(code)
     common: dict[str, Any] = {"lease_owner": None, "lease_until": None, "updated_at": now,
-                              "last_error": message[:2000], "last_error_class": error_class}
+                              "last_error": message[:2000], "last_error_class": error_class.value}
     outlet = session.get(Outlet, job.outlet_id)
     assert outlet is not None
     not_an_attempt = {"attempts": queries.D.c.attempts - 1}
+    done_calls = max(job.parts_done, completed_calls)
+    resumable = bool(partial_ids) and completed_calls > job.parts_done and error_class in (
+        ErrorClass.RATE_LIMITED, ErrorClass.RETRYABLE)
+    if partial_ids or completed_calls > job.parts_done:
+        # What is on the platform so far, whatever happens next (never posted again).
+        common.update(external_ids=[*job.external_ids, *(partial_ids or [])], parts_done=done_calls)
+        common["last_error"] = (f"posted {done_calls} part(s) of the post, then: {message}")[:2000]
 
-    if partial_ids:
-        # Part of a multi-message post went out: retrying would post that part twice.
+    if partial_ids and not resumable:
+        # Part of a multi-message post went out and where it stopped is not certain: retrying could
+        # post a part twice.
         new_state = S.UNKNOWN
-        values = {**common, "state": new_state, "external_ids": partial_ids,
+        values = {**common, "state": new_state,
                   "last_error": f"partly posted ({len(partial_ids)} message(s)) then: {message}"[:2000]}
     elif new_chat_id is not None:
         new_state = S.PENDING
         values = {**common, **not_an_attempt, "state": new_state}
-    elif error_class == "rate_limited":
+    elif error_class is ErrorClass.RATE_LIMITED:
         new_state = S.PENDING
         wait = timedelta(seconds=max(1.0, float(retry_after or 30)))
         values = {**common, **not_an_attempt, "state": new_state, "not_before": now + wait}
-    elif error_class == "needs_human":
+    elif error_class is ErrorClass.NEEDS_HUMAN:
         new_state = S.PENDING
         values = {**common, **not_an_attempt, "state": new_state}
-    elif error_class == "ambiguous":
+    elif error_class is ErrorClass.AMBIGUOUS:
         new_state = S.UNKNOWN
         values = {**common, "state": new_state}
-    elif error_class == "retryable":
+    elif error_class is ErrorClass.RETRYABLE:
         attempts = session.scalar(select(Delivery.attempts).where(Delivery.id == job.delivery_id)) or 0
-        if attempts >= max_attempts:
+        if resumable:
+            # The refused part is retried soon (half a post must not stay up): not counted as a
+            # failed attempt of the whole post, and a short backoff.
+            new_state = S.RETRY_WAIT
+            values = {**common, **not_an_attempt, "state": new_state,
+                      "not_before": now + min(full_jitter(1, rng), timedelta(seconds=5))}
+        elif attempts >= max_attempts:
             new_state = S.FAILED
             values = {**common, "state": new_state,
                       "last_error": f"gave up after {attempts} attempts: {message}"[:2000]}
@@ -288,14 +339,14 @@ def record_failure(
                      before={"address": outlet.address}, after={"address": str(new_chat_id)})
         outlet.address = str(new_chat_id)
         outlet.updated_at = now
-    elif error_class == "rate_limited":
+    elif error_class is ErrorClass.RATE_LIMITED:
         until = now + timedelta(seconds=max(1.0, float(retry_after or 30)))
         if outlet.blocked_until is None or outlet.blocked_until < until:
             outlet.blocked_until = until
             outlet.blocked_reason = f"rate limited by the platform: {message}"[:500]
         if code_s == "line_quota":  # LINE's month quota is spent: the area's admins hear it once a month
             tell_admins_once(session, outlet, message, now)
-    elif error_class == "needs_human":
+    elif error_class is ErrorClass.NEEDS_HUMAN:
         pause_for_human(session, outlet, message, now)
     if new_state == S.UNKNOWN:
         _tell_moderators(session, job, NotificationKind.DELIVERY_NEEDS_PERSON, now,
