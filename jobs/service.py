@@ -29,6 +29,7 @@ from network_hub.followup.rules import Thresholds
 from network_hub.hub import Hub
 from network_hub.newsroom import events
 from network_hub.notifications import Notifier
+from network_hub.outbox import signals
 from publishers.registry import Publishers
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,10 @@ class Service:
         self._build_components()
         events.on_item_approved(self._wake)
         events.on_followup_requested(self._wake)
+        # Work announced by other processes (a CLI approval, a second worker): LISTEN/NOTIFY on
+        # PostgreSQL, the change counter on SQLite.
+        listener = signals.Listener(self.hub.engine, self.dispatcher.wake, poll_s=self.hub.settings.wake_poll_s)
+        listener.start()
         await asyncio.to_thread(self._beat)
         for component in self.components:
             await component.start()
@@ -169,6 +174,7 @@ class Service:
         finally:
             log.info("stopping: no new claims; waiting up to %.0fs for in-flight sends", SHUTDOWN_DEADLINE_S)
             scheduler.shutdown(wait=False)
+            listener.stop()
             await self.dispatcher.stop(SHUTDOWN_DEADLINE_S)
             dispatch_loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):

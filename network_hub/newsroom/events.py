@@ -70,6 +70,12 @@ def fire_after_commit(session: Session, signal: Callable[[int], None], item_id: 
         pending = session.info[_PENDING_KEY] = []
         event.listen(session, "after_commit", _drain)
         event.listen(session, "after_rollback", _drop)
+    if not pending:
+        # Other hub processes (a CLI approval, a second worker): NOTIFY / the change counter,
+        # committed with this transaction (network_hub/outbox/signals.py).
+        from network_hub.outbox import signals
+
+        signals.announce(session)
     pending.append((signal, item_id))
 
 

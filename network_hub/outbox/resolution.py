@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from network_hub import audit
 from network_hub.db.models import Delivery, NewsItem, Outlet
 from network_hub.errors import Conflict, NotFound
+from network_hub.outbox import signals
 from network_hub.outbox.rollup import roll_up_item
 from network_hub.permissions import Action, Actor, require
 from network_hub.states import DeliveryState, ItemStatus
@@ -51,6 +52,7 @@ def resolve_unknown(session: Session, delivery_id: int, *, posted: bool, actor: 
         delivery.state = S.PENDING
         delivery.not_before = None
         delivery.due_at = now
+        signals.announce(session)  # every hub process looks at once
     delivery.last_error = None
     delivery.updated_at = now
     audit.record(session, at=now, action="delivery.resolved_posted" if posted else "delivery.resolved_not_posted",
@@ -79,6 +81,7 @@ def retry_failed(session: Session, delivery_id: int, *, actor: Actor, now: datet
     delivery.due_at = now
     delivery.fence += 1
     delivery.updated_at = now
+    signals.announce(session)
     if item.status == ItemStatus.FAILED:
         item.status = ItemStatus.PUBLISHING
         item.version += 1
