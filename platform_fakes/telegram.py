@@ -180,6 +180,8 @@ class FakeTelegram(LoopbackServer):
             "editmessagecaption": self._edit_message_caption,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
+            "forwardmessage": self._forward_message,
+            "copymessage": self._copy_message,
             "getfile": self._get_file,
             "getupdates": self._get_updates,
             "deletewebhook": self._true,
@@ -730,6 +732,47 @@ class FakeTelegram(LoopbackServer):
             raise bad_request("message can't be deleted")
         message.deleted = True
         return True
+
+    def _source_message(self, params: dict[str, Any], verb: str) -> tuple[FakeChat, FakeMessage]:
+        """The message a forward/copy reads: the bot must be able to read ``from_chat_id`` (a
+        channel: be a member of it); a missing or deleted id is 'message to forward not found'."""
+        source = self._resolve_chat(params.get("from_chat_id"))
+        if source.bot_status in ("left", "kicked"):
+            raise ApiError(403, f"Forbidden: bot is not a member of the {_kind(source)} chat")
+        try:
+            message = source.messages.get(int(params.get("message_id", 0)))
+        except (TypeError, ValueError):
+            message = None
+        if message is None or message.deleted:
+            raise bad_request(f"message to {verb} not found")
+        return source, message
+
+    async def _forward_message(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
+        """forwardMessage (Bot API): chat_id, from_chat_id, message_id → the new Message, whose
+        ``forward_origin`` names the source; text, caption and photo are kept as they were."""
+        source, original = self._source_message(params, "forward")
+        chat = self._chat_for_sending(params.get("chat_id"))
+        self._check_rate(chat, 1)
+        copy = self._new_message(chat, text=original.text, entities=list(original.entities), html=original.html,
+                                 caption=original.caption, caption_entities=list(original.caption_entities),
+                                 photo=list(original.photo))
+        data = self.message_json(copy)
+        origin: dict[str, Any] = {"type": "channel" if source.type == "channel" else "chat",
+                                  "date": original.date, "message_id": original.message_id}
+        origin["chat" if source.type == "channel" else "sender_chat"] = source.as_json()
+        data["forward_origin"] = origin
+        return data
+
+    async def _copy_message(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
+        """copyMessage (Bot API): like forwardMessage without a link to the source; returns only
+        a MessageId."""
+        _source, original = self._source_message(params, "copy")
+        chat = self._chat_for_sending(params.get("chat_id"))
+        self._check_rate(chat, 1)
+        copy = self._new_message(chat, text=original.text, entities=list(original.entities), html=original.html,
+                                 caption=original.caption, caption_entities=list(original.caption_entities),
+                                 photo=list(original.photo))
+        return {"message_id": copy.message_id}
 
     async def _get_file(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
         file = self.files.get(str(params.get("file_id")))

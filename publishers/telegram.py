@@ -167,6 +167,7 @@ class TelegramPublisher:
     ) -> None:
         redact.install()
         self._token = token if token is not None else settings.telegram_bot_token
+        self._probe_chat_id = getattr(settings, "telegram_probe_chat_id", "")  # unknowns, by forwarding
         read = read_timeout if read_timeout is not None else settings.http_timeout_s
         # Proxy variables (HTTP_PROXY/ALL_PROXY) must not reroute a loopback Bot API (tests, a local
         # server); for the real api.telegram.org the environment is honoured.
@@ -477,6 +478,21 @@ class TelegramPublisher:
             "and answer whether the post is there",
             code="no_history_api",
         )
+
+    async def probe_post(self, target: OutletTarget, marker: str, *, after_id: int, before_id: int | None = None,
+                         span: int = 12) -> PublishResult | None:
+        """Engine v2 (issue 11): settle an unknown by reading the channel by message id
+        (publishers/telegram_probe.py). Found → the post's ids; None → surely absent; raises
+        PublishError(AMBIGUOUS) when it cannot tell."""
+        from publishers.telegram_probe import probe
+
+        bot = await self._ready()
+        result = await probe(bot, channel=self._chat_id(target), probe_chat=self._probe_chat_id, marker=marker,
+                             after_id=after_id, before_id=before_id, span=span)
+        if result.found_ids is None:
+            return None
+        return PublishResult(external_ids=result.found_ids,
+                             permalink=self._permalink(target, int(result.found_ids[0])))
 
     async def aclose(self) -> None:
         if self._bot is not None:
