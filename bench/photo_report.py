@@ -79,6 +79,6 @@ def render_photos() -> list[str]:
         lines.append(f"| {b['concurrency']} | {b['items']} | {b['submit_all_s']} s | {b['all_checked_s']} s | "
                      f"{b['done']} | {b['other']} |")
     lines += ["", "Submissions never wait for OCR; while checks are pending, approval of those items waits "
-              "(\"กำลังตรวจรูป…\") up to HUB_PHOTO_CHECK_WAIT_S (300 s), then the moderator is told "
-              "\"ตรวจรูปไม่เสร็จ\" and confirms.", ""]
+              "(\"กำลังตรวจรูป…\") up to HUB_PHOTO_CHECK_WAIT_S (300 s); after that approval goes on and the "
+              "moderator is told \"ตรวจรูปไม่เสร็จ\" on the card and the item page.", ""]
     return lines

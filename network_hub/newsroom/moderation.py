@@ -187,7 +187,7 @@ def approve_item(
     """
     _require_aware(at)
     item = _open(session, item_id, "approve", actor, Action.MODERATE, expected_version)
-    photo_checks.require_photos_checked(session, item, now=now, confirmed=confirm_pdpa)  # issue 16
+    photo_checks.require_photos_checked(session, item, now=now)  # issue 16: "กำลังตรวจรูป…"
     _require_pdpa_confirmation(item, item.pdpa_flags or [], confirm_pdpa)
     outlets = route(session, item)
     if not outlets:

@@ -9,14 +9,15 @@ Approval waits for the checks (``require_photos_checked``), but never forever:
 
 - while a worker is alive (it refreshes a key in ``kv_store`` every pass) and the oldest open
   check is younger than ``WAIT_LIMIT``, approving raises ``Conflict`` "กำลังตรวจรูป…";
-- after the limit the open checks become ``timed_out`` and approval needs the moderator's
-  explicit confirmation ("ตรวจรูปไม่เสร็จ"), like a PDPA flag;
+- after the limit approval goes on; the open checks become ``timed_out`` (audited), and the card
+  and item page tell the moderator "ตรวจรูปไม่เสร็จ … กรุณาดูรูปด้วยตนเอง" for those photos;
 - with no worker running (no ``network-hub run``, or Tesseract missing: checks are ``skipped``)
   approval is not blocked; item pages say the photos were not checked.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,9 +26,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from network_hub import audit
 from network_hub.db.models import KeyValue, NewsItem, Photo, PhotoCheck
-from network_hub.errors import Conflict, NeedsConfirmation
+from network_hub.errors import Conflict
 
+log = logging.getLogger(__name__)
 WAIT_LIMIT = timedelta(minutes=5)  # HUB_PHOTO_CHECK_WAIT_S; set by ``configure`` in the service
 MAX_ATTEMPTS = 3
 WORKER_NAMESPACE = "photo-checks"
@@ -134,7 +137,7 @@ def checks_of(session: Session, item_id: int) -> list[PhotoCheck]:
     return list(session.scalars(select(PhotoCheck).where(PhotoCheck.item_id == item_id).order_by(PhotoCheck.id)))
 
 
-def require_photos_checked(session: Session, item: NewsItem, *, now: datetime, confirmed: bool) -> None:
+def require_photos_checked(session: Session, item: NewsItem, *, now: datetime) -> None:
     """The approval gate (see the module docstring). Raises, or returns when approval may go on."""
     open_checks = [c for c in checks_of(session, item.id) if c.state in OPEN]
     if open_checks and worker_alive(session, now):
@@ -150,21 +153,18 @@ def require_photos_checked(session: Session, item: NewsItem, *, now: datetime, c
         session.execute(
             update(PhotoCheck).where(PhotoCheck.id.in_([c.id for c in open_checks]),
                                      PhotoCheck.state.in_(OPEN))
-            .values(state=CheckState.TIMED_OUT.value, lease_owner=None, lease_until=None, finished_at=now,
+            .values(state=CheckState.TIMED_OUT.value, finished_at=now,
                     error=f"not finished within {int(WAIT_LIMIT.total_seconds())} s of submission")
             .execution_options(synchronize_session=False)
         )
         for check in open_checks:
             session.refresh(check)
-    unfinished = [c for c in checks_of(session, item.id) if c.state in (CheckState.TIMED_OUT.value,
-                                                                       CheckState.FAILED.value)]
-    if unfinished and not confirmed:
-        raise NeedsConfirmation(
-            f"item {item.receipt_no}: the personal-data check of {len(unfinished)} photo(s) did not finish; "
-            "look at the photos yourself, then confirm (CLI: --confirm-pdpa). Nothing was changed.",
-            f"ตรวจรูปไม่เสร็จ: ระบบตรวจข้อมูลส่วนบุคคลในรูป {len(unfinished)} รูปของข่าว {item.receipt_no} ไม่เสร็จ "
-            "กรุณาดูรูปด้วยตนเองก่อน แล้วยืนยันการอนุมัติ",
-        )
+        numbers = sorted(c.photo.position + 1 for c in open_checks)
+        audit.record(session, at=now, action="news.photo_check_timed_out", object_type="news_item",
+                     object_id=item.id, after={"photos": numbers},
+                     reason=f"ตรวจรูปไม่เสร็จ (รูปที่ {', '.join(map(str, numbers))}) อนุมัติได้ กรุณาดูรูปด้วยตนเอง")
+        log.warning("approving item %s with %d photo check(s) unfinished after %s", item.receipt_no,
+                    len(open_checks), WAIT_LIMIT)
 
 
 def photo_flags(session: Session, item_id: int) -> list[str]:

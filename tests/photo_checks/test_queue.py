@@ -13,6 +13,7 @@ from network_hub.newsroom import moderation
 from network_hub.newsroom.photos import PhotoInput
 from network_hub.photo_checks import checks, ocr, worker
 from network_hub.photo_checks.checks import CheckState
+from network_hub.photo_checks.present import card_lines
 from network_hub.photo_checks.worker import PhotoCheckWorker
 from tests.newsroom.conftest import Newsroom, jpeg_bytes
 from tests.photo_checks.conftest import VALID_ID, Render
@@ -48,7 +49,7 @@ def test_submission_queues_one_pending_check_per_photo_and_reads_nothing(newsroo
     assert states(newsroom, submit_with_photos(newsroom)) == []  # no photos, no checks
 
 
-def test_approval_waits_while_photos_are_read_then_needs_confirmation(newsroom: Newsroom) -> None:
+def test_approval_waits_while_photos_are_read_then_goes_on_and_says_so(newsroom: Newsroom) -> None:
     item_id = submit_with_photos(newsroom, jpeg_bytes())
     worker_alive(newsroom)
     with pytest.raises(Conflict) as raised:
@@ -59,12 +60,12 @@ def test_approval_waits_while_photos_are_read_then_needs_confirmation(newsroom: 
         assert s.scalars(select(Delivery).where(Delivery.item_id == item_id)).all() == []
     newsroom.hub.clock.advance(seconds=checks.WAIT_LIMIT.total_seconds() + 1)
     worker_alive(newsroom)
-    with pytest.raises(NeedsConfirmation) as raised:
-        approve(newsroom, item_id)
-    assert "ตรวจรูปไม่เสร็จ" in raised.value.message_th
-    assert states(newsroom, item_id) == ["pending"]  # the refusal changed nothing
-    assert approve(newsroom, item_id, confirm_pdpa=True)
+    assert approve(newsroom, item_id)  # the time limit passed: approval is allowed
     assert states(newsroom, item_id) == ["timed_out"]
+    with newsroom.hub.transaction() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "news.photo_check_timed_out")).one()
+        assert event.after == {"photos": [1]} and "ตรวจรูปไม่เสร็จ" in (event.reason or "")
+        assert "⚠️ รูปที่ 1: ตรวจรูปไม่เสร็จ" in "\n".join(card_lines(s, item_id))  # on the refreshed card
 
 
 def test_without_a_worker_approval_is_not_blocked(newsroom: Newsroom) -> None:
