@@ -7,6 +7,11 @@ transaction rolls back).
 
 from __future__ import annotations
 
+# Exit codes for failures that are not a HubError (values from sysexits.h / errno, so scripts can tell
+# them apart from "not found" (3) and "invalid input" (2)).
+EXIT_UNAVAILABLE = 69  # the database is missing, unreachable or not initialised
+EXIT_ADDRESS_IN_USE = 98  # the web port is taken by another program (errno EADDRINUSE)
+
 
 class HubError(Exception):
     """Base class. ``code`` is stable and machine-readable."""

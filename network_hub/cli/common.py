@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.orm import Session
@@ -25,6 +27,12 @@ BY_OPTION = typer.Option(None, "--by", help="Act as this MEMBER (id, tg:<id> or 
 def get_hub() -> Hub:
     """The hub for this CLI process (settings read once)."""
     return Hub.from_settings(load_settings())
+
+
+@cache
+def hub_timezone() -> ZoneInfo:
+    """HUB_TIMEZONE (Asia/Bangkok by default): the CLI shows times as the office's clock reads them."""
+    return load_settings().tz
 
 
 def actor_for(session: Session, by: str | None) -> Actor:
@@ -63,12 +71,27 @@ def emit(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], as_json: bool, c
         typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
+def local_time(value: object) -> object:
+    """An aware datetime, or ISO text with an offset (as the query helpers return), in the hub's timezone."""
+    if isinstance(value, str) and ISO_TIME.match(value):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime) and value.tzinfo:
+        return value.astimezone(hub_timezone()).strftime("%Y-%m-%d %H:%M %Z")
+    return value
+
+
 def _cell(value: object) -> str:
+    value = local_time(value)
     if value is None:
         return "-"
     if isinstance(value, list | tuple):
         return ",".join(_cell(v) for v in value) or "-"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%SZ")
+        # In the hub's timezone (Asia/Bangkok by default), as the office reads its clock; --json keeps ISO.
+        local = value.astimezone(get_hub().settings.tz) if value.tzinfo else value
+        return local.strftime("%Y-%m-%d %H:%M %Z")
     text = str(value.value if isinstance(value, Enum) else value).replace("\n", " ")
     return text if len(text) <= 60 else text[:57] + "..."

@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from network_hub.cli.common import JSON_OPTION, actor_for, emit, get_hub
+from network_hub.cli.common import JSON_OPTION, actor_for, emit, get_hub, local_time
 from network_hub.errors import InvalidInput
 from network_hub.newsroom import moderation, pdpa, queries
 from network_hub.newsroom.photos import PhotoInput
@@ -34,7 +34,8 @@ DELIVERY_COLUMNS = ("id", "outlet_id", "state", "attempts", "due_at", "not_befor
                     "followup_action", "followup_state", "last_error")
 
 ITEM_ARG = typer.Argument(..., help="Item id or receipt number (NH-2569-000123)")
-BY_REQUIRED = typer.Option(..., "--by", help="The acting MEMBER: id, tg:<Telegram id> or phone")
+# README: every command runs as the hub itself unless --by names the member acting.
+BY_REQUIRED = typer.Option(None, "--by", help="The acting MEMBER: id, tg:<Telegram id> or phone; default: the hub")
 TEXT_OPTION = typer.Option(None, "--text", help="The news text")
 TEXT_FILE_OPTION = typer.Option(None, "--text-file", help="Read the text from a UTF-8 file ('-' for stdin)")
 TITLE_OPTION = typer.Option(None, "--title", help="Title (default: the first line of the text)")
@@ -140,7 +141,7 @@ def list_(
 
 
 @app.command("queue")
-def queue(by: str = BY_REQUIRED, as_json: bool = JSON_OPTION) -> None:
+def queue(by: str | None = BY_REQUIRED, as_json: bool = JSON_OPTION) -> None:
     """Submitted items this MEMBER may moderate, oldest first."""
     hub = get_hub()
     with hub.transaction() as session:
@@ -179,10 +180,11 @@ def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
     typer.echo("history:")
     for event in data["history"]:
         reason = f" — {event['reason']}" if event["reason"] else ""
-        typer.echo(f"  {event['at']}  {event['action']:16} by {event['actor_id'] or 'hub'} ({event['via']}){reason}")
+        who = event["actor_id"] or "hub"
+        typer.echo(f"  {local_time(event['at'])}  {event['action']:16} by {who} ({event['via']}){reason}")
 
 
-def _transition(item: str, by: str, as_json: bool, run: Any) -> None:
+def _transition(item: str, by: str | None, as_json: bool, run: Any) -> None:
     """Resolve the item and actor, run one moderation service in one transaction, print the item."""
     hub = get_hub()
     now = hub.clock.now()
@@ -198,7 +200,7 @@ def _transition(item: str, by: str, as_json: bool, run: Any) -> None:
 
 @app.command("edit")
 def edit(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, title: str | None = TITLE_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, title: str | None = TITLE_OPTION,
     text: str | None = TEXT_OPTION, text_file: Path | None = TEXT_FILE_OPTION,
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
@@ -212,7 +214,7 @@ def edit(
 
 @app.command("approve")
 def approve(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED,
     at: str | None = typer.Option(None, "--at", help=AT_OPTION_HELP),
     confirm_pdpa: bool = typer.Option(False, "--confirm-pdpa", help="I checked the PDPA flags; publish anyway"),
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
@@ -226,7 +228,7 @@ def approve(
 
 @app.command("reschedule")
 def reschedule(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, at: str = typer.Option(..., "--at", help=AT_OPTION_HELP),
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, at: str = typer.Option(..., "--at", help=AT_OPTION_HELP),
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Move a scheduled item to another time."""
@@ -237,7 +239,7 @@ def reschedule(
 
 @app.command("unschedule")
 def unschedule(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, expected_version: int | None = VERSION_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, expected_version: int | None = VERSION_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Cancel a schedule: the item goes back to the queue (submitted)."""
@@ -247,7 +249,7 @@ def unschedule(
 
 @app.command("reject")
 def reject(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, reason: str = REASON_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, reason: str = REASON_OPTION,
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Reject an item with a reason."""
@@ -257,7 +259,7 @@ def reject(
 
 @app.command("return")
 def return_(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, reason: str = REASON_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, reason: str = REASON_OPTION,
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Return an item to its author for changes, with a reason."""
@@ -267,7 +269,7 @@ def return_(
 
 @app.command("resubmit")
 def resubmit(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, title: str | None = TITLE_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, title: str | None = TITLE_OPTION,
     text: str | None = TEXT_OPTION, text_file: Path | None = TEXT_FILE_OPTION,
     photo: list[Path] = typer.Option([], "--photo", help="Replace the photos with these (repeat for up to 10)"),
     as_json: bool = JSON_OPTION,
@@ -282,7 +284,7 @@ def resubmit(
 
 @app.command("correct")
 def correct(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, title: str | None = TITLE_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, title: str | None = TITLE_OPTION,
     text: str | None = TEXT_OPTION, text_file: Path | None = TEXT_FILE_OPTION,
     confirm_pdpa: bool = typer.Option(False, "--confirm-pdpa", help="The new text's PDPA flags were checked"),
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
@@ -296,7 +298,7 @@ def correct(
 
 @app.command("withdraw")
 def withdraw(
-    item: str = ITEM_ARG, by: str = BY_REQUIRED, reason: str = REASON_OPTION,
+    item: str = ITEM_ARG, by: str | None = BY_REQUIRED, reason: str = REASON_OPTION,
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Withdraw an item: unsent deliveries are cancelled, posted copies deleted where possible."""

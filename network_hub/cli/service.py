@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
+import socket
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from network_hub.cli.common import JSON_OPTION, dumps, emit, get_hub
 from network_hub.db.migrate import require_current, upgrade
+from network_hub.errors import EXIT_ADDRESS_IN_USE
 from network_hub.keyfile import ensure_private_dir
 from network_hub.logs import configure_logging
 
@@ -37,11 +42,59 @@ def run(
 
     hub = get_hub()
     configure_logging(hub.settings, level=log_level)  # registers the configured secrets for redaction
+    quiet_scheduler_ticks(log_level)
     hub.settings.ensure_secret_key()
     require_current(hub.engine)
     if not no_web:
-        typer.echo(f"dashboard: http://{hub.settings.web_host}:{hub.settings.web_port}/")
+        ensure_port_free(hub.settings.web_host, hub.settings.web_port)
+    for line in component_lines(hub.settings, with_bot=not no_bot, with_web=not no_web):
+        logging.getLogger("network_hub.run").info(line)
+        typer.echo(line)
     run_service(hub, with_bot=not no_bot, with_web=not no_web)
+
+
+def quiet_scheduler_ticks(log_level: str) -> None:
+    """APScheduler logs "Running job …" / "executed successfully" at INFO for every tick (about 150,000
+    lines a day with a 1 s dispatch tick); those belong at DEBUG. Its warnings and errors still show."""
+    if log_level.upper() != "DEBUG":
+        for name in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse to start when the dashboard's port is taken, with its own exit code (not "not found")."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            typer.echo(f"error: port {port} on {host} is already in use (another network-hub run?); "
+                       "stop it or set HUB_WEB_PORT", err=True)
+            typer.echo(f"ข้อผิดพลาด: พอร์ต {port} ถูกใช้อยู่แล้ว (อาจมี network-hub run ทำงานอยู่) "
+                       "กรุณาหยุดโปรแกรมนั้นหรือเปลี่ยน HUB_WEB_PORT", err=True)
+            raise typer.Exit(EXIT_ADDRESS_IN_USE) from None
+
+
+def component_lines(settings: Any, *, with_bot: bool, with_web: bool) -> list[str]:
+    """One start-up line per component: what runs, and what is off and why."""
+    lines = ["scheduler + dispatcher: on"]
+    if with_web:
+        lines.append(f"web: on (http://{settings.web_host}:{settings.web_port}/)")
+    else:
+        lines.append("web: off (--no-web)")
+    if not with_bot:
+        lines.append("bot: off (--no-bot)")
+    elif not settings.telegram_bot_token:
+        lines.append("bot: off (HUB_TELEGRAM_BOT_TOKEN not set)")
+    else:
+        username = settings.telegram_bot_username
+        lines.append(f"bot: on (@{username})" if username else "bot: on (HUB_TELEGRAM_BOT_USERNAME not set: "
+                     "invite links cannot be printed)")
+    line_secret = getattr(settings, "line_channel_secret", "")
+    lines.append("line: on" if line_secret else "line: off (HUB_LINE_CHANNEL_SECRET not set)")
+    return lines
 
 
 def dispatch(
