@@ -77,6 +77,10 @@ class LazyGroup(typer.core.TyperGroup):
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         helps = {name: text for name, (_, _, text) in GROUPS.items()} | SERVICE_COMMANDS
+        for name in super().list_commands(ctx):  # commands added with app.add_typer/app.command directly
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                helps[name] = command.get_short_help_str(limit=80)
         rows = [(name, helps[name]) for name in sorted(helps)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
