@@ -5,8 +5,9 @@
   newsroom's after-commit signal wakes the dispatcher at once (the web dashboard and the bot
   approve this way);
 - ``cross-process``: ``network-hub run --no-bot --no-web`` runs as its own process and this process
-  approves (like ``network-hub news approve`` from a shell): no signal crosses processes, so the
-  dispatcher finds the work on its next tick (``HUB_DISPATCH_INTERVAL_S``, default 2 s).
+  approves (like ``network-hub news approve`` from a shell): the approval's transaction announces
+  the work (engine v2: NOTIFY on PostgreSQL, the change counter polled every ``HUB_WAKE_POLL_S``
+  on SQLite), and the other process's listener wakes its dispatcher.
 
 Latency = the delivery's ``sent_at`` (written when the platform answered) − the moment the approval
 committed. One Telegram channel on the fake (answering at once, pacing off), one approval at a time.
@@ -39,7 +40,9 @@ from tests.factories import seed_network
 
 def prepare(backend: str, tg: common.FakeProcess, items: int, interval_s: float) -> tuple[Hub, list[int], int]:
     url = common.fresh_database(backend, "b3")
-    settings = common.settings_for(url, common.WORK_DIR / "b3-data", tg, None, dispatch_interval_s=interval_s)
+    # pacing off (the fake answers at once, no limits): this measures the wake-up, not the windows
+    settings = common.settings_for(url, common.WORK_DIR / "b3-data", tg, None, dispatch_interval_s=interval_s,
+                                   telegram_chat_per_window=0)
     hub = Hub.from_settings(settings)
     now = datetime.now(UTC)
     with hub.transaction() as session:

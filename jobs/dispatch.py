@@ -34,6 +34,7 @@ from jobs.posts import post_from_job, target_from_job
 from network_hub.hub import Hub
 from network_hub.outbox import ledger, queries, transitions
 from network_hub.outbox.transitions import SendJob
+from network_hub.states import FollowupState
 from publishers.base import ErrorClass, Publisher, PublishError
 
 log = logging.getLogger(__name__)
@@ -276,13 +277,15 @@ class Dispatcher:
             error = PublishError(ErrorClass.RETRYABLE, f"unexpected {type(exc).__name__}: {exc}")
         done = self.hub.clock.now()
         if error is None:
-            await self._db(lambda s: transitions.finish_followup(s, job, state="done", error=None, now=done))
+            await self._db(lambda s: transitions.finish_followup(s, job, state=FollowupState.DONE, error=None,
+                                                                 now=done))
             return
         log.warning("follow-up %s of delivery %s: %s", job.followup_action, job.delivery_id, error)
 
         def record(session: Session, err: PublishError = error) -> None:
             if err.error_class is ErrorClass.PERMANENT:
-                transitions.finish_followup(session, job, state="failed", error=err.message, now=done)
+                transitions.finish_followup(session, job, state=FollowupState.FAILED, error=err.message,
+                                             now=done)
                 return
             if err.error_class is ErrorClass.NEEDS_HUMAN:
                 from network_hub.db.models import Outlet

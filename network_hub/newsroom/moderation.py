@@ -29,9 +29,10 @@ from network_hub.newsroom.routing import route
 from network_hub.newsroom.submission import clean_body, title_after_text_change
 from network_hub.newsroom.text import normalize_text
 from network_hub.notifications import NotificationKind
+from network_hub.outbox import api as outbox_api
 from network_hub.permissions import Action, Actor, require
 from network_hub.photo_checks import checks as photo_checks
-from network_hub.states import DeliveryState, FollowupAction, FollowupState, ItemStatus
+from network_hub.states import FollowupAction, ItemStatus
 
 S = ItemStatus
 TRANSITIONS: dict[str, frozenset[ItemStatus]] = {
@@ -52,10 +53,9 @@ VERB_TH = {
 }
 REASON_MAX = 500
 
-# Deliveries that have not reached the platform: cancelled outright by a withdrawal.
-UNSENT = frozenset({DeliveryState.PENDING, DeliveryState.RETRY_WAIT, DeliveryState.FAILED, DeliveryState.CLAIMED})
-# Deliveries that may have a post on the platform: they get follow-up work (edit or delete).
-MAY_BE_POSTED = frozenset({DeliveryState.SENT, DeliveryState.SENDING, DeliveryState.UNKNOWN})
+# Delivery state is written only by the engine's API (network_hub/outbox/api.py); these sets live there.
+UNSENT = outbox_api.UNSENT
+MAY_BE_POSTED = outbox_api.MAY_BE_POSTED
 
 
 def allowed_verbs(item: NewsItem) -> list[str]:
@@ -200,23 +200,8 @@ def approve_item(
     scheduled = at is not None and at > now
     due_at = at if scheduled and at is not None else now
     before = snapshot(item)
-    existing = {d.outlet_id: d for d in _deliveries(session, item.id)}
-    deliveries: list[Delivery] = []
-    for outlet in outlets:
-        delivery = existing.get(outlet.id)
-        if delivery is None:
-            delivery = Delivery(item_id=item.id, outlet_id=outlet.id, state=DeliveryState.PENDING.value,
-                                due_at=due_at, attempts=0, fence=0, external_ids=[], created_at=now,
-                                updated_at=now)
-            session.add(delivery)
-        elif delivery.state in (DeliveryState.CANCELLED, DeliveryState.PENDING):
-            _reset_delivery(delivery, due_at, now)
-        else:  # cannot happen through this module: a submitted item has nothing in flight
-            raise Conflict(
-                f"delivery {delivery.id} of item {item.receipt_no} is {delivery.state}; resolve it first",
-                f"ข่าว {item.receipt_no} มีรายการเผยแพร่ที่ยังค้างอยู่ กรุณาตรวจสอบก่อน",
-            )
-        deliveries.append(delivery)
+    deliveries = outbox_api.schedule(session, item.id, [o.id for o in outlets], due_at=due_at, now=now,
+                                     receipt_no=item.receipt_no)
     item.status = (S.SCHEDULED if scheduled else S.APPROVED).value
     item.scheduled_at = at if scheduled else None
     item.decided_by = _member_or_none(actor)
@@ -235,24 +220,8 @@ def approve_item(
     return deliveries
 
 
-def _reset_delivery(delivery: Delivery, due_at: datetime, now: datetime) -> None:
-    delivery.state = DeliveryState.PENDING.value
-    delivery.due_at = due_at
-    delivery.not_before = None
-    delivery.attempts = 0
-    delivery.lease_owner = None
-    delivery.lease_until = None
-    delivery.last_error = None
-    delivery.last_error_class = None
-    delivery.sending_started_at = None
-    delivery.followup_action = None
-    delivery.followup_state = None
-    delivery.followup_error = None
-    delivery.updated_at = now
-
-
 def _require_nothing_started(item: NewsItem, deliveries: Sequence[Delivery]) -> None:
-    started = [d for d in deliveries if d.state not in (DeliveryState.PENDING, DeliveryState.CANCELLED)]
+    started = outbox_api.started(deliveries)
     if started:
         raise Conflict(
             f"publishing of item {item.receipt_no} has already started "
@@ -275,10 +244,7 @@ def reschedule_item(
     deliveries = _deliveries(session, item.id)
     _require_nothing_started(item, deliveries)
     before = snapshot(item)
-    for delivery in deliveries:
-        if delivery.state == DeliveryState.PENDING:
-            delivery.due_at = at
-            delivery.updated_at = now
+    outbox_api.reschedule_pending(session, deliveries, due_at=at, now=now)
     item.scheduled_at = at
     _bump(item, now)
     record_change(session, item, action="reschedule", actor=actor, via=via, now=now, before=before)
@@ -296,10 +262,7 @@ def unschedule_item(
     deliveries = _deliveries(session, item.id)
     _require_nothing_started(item, deliveries)
     before = snapshot(item)
-    for delivery in deliveries:
-        if delivery.state == DeliveryState.PENDING:
-            delivery.state = DeliveryState.CANCELLED.value
-            delivery.updated_at = now
+    outbox_api.cancel_pending(deliveries, now=now)
     item.status = S.SUBMITTED.value
     item.scheduled_at = None
     item.decided_by = None
@@ -408,14 +371,7 @@ def correct_item(
     item.title, item.body, item.pdpa_flags = new_title, new_body, new_flags
     if new_flags:
         item.pdpa_confirmed_by = _member_or_none(actor)
-    edited = []
-    for delivery in _deliveries(session, item.id):
-        if delivery.state in MAY_BE_POSTED:
-            delivery.followup_action = FollowupAction.EDIT.value
-            delivery.followup_state = FollowupState.PENDING.value
-            delivery.followup_error = None
-            delivery.updated_at = now
-            edited.append(delivery.id)
+    edited = outbox_api.request_followup(session, _deliveries(session, item.id), FollowupAction.EDIT, now=now)
     _bump(item, now)
     record_change(session, item, action="correct", actor=actor, via=via, now=now, before=before, with_text=True,
                   extra={"followup_edit_deliveries": edited})
@@ -438,23 +394,9 @@ def withdraw_item(
     text = _clean_reason(reason)
     item = _open(session, item_id, "withdraw", actor, Action.CHANGE_PUBLISHED, expected_version)
     before = snapshot(item)
-    cancelled, to_delete = [], []
-    for delivery in _deliveries(session, item.id):
-        if delivery.state in UNSENT:
-            if delivery.state == DeliveryState.CLAIMED:
-                delivery.fence += 1
-                delivery.lease_owner = None
-                delivery.lease_until = None
-            delivery.state = DeliveryState.CANCELLED.value
-            cancelled.append(delivery.id)
-        elif delivery.state in MAY_BE_POSTED:
-            delivery.followup_action = FollowupAction.DELETE.value
-            delivery.followup_state = FollowupState.PENDING.value
-            delivery.followup_error = None
-            to_delete.append(delivery.id)
-        else:
-            continue
-        delivery.updated_at = now
+    deliveries = _deliveries(session, item.id)
+    cancelled = outbox_api.cancel_unsent(deliveries, now=now)
+    to_delete = outbox_api.request_followup(session, deliveries, FollowupAction.DELETE, now=now)
     item.status = S.WITHDRAWN.value
     item.withdrawn_at = now
     item.decision_reason = text

@@ -22,8 +22,8 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Delivery, NewsItem, Outlet, Photo
-from network_hub.outbox import ledger
-from network_hub.states import DeliveryState, ItemStatus, OutletStatus
+from network_hub.outbox import ledger, lifecycle
+from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
 
 D = Delivery.__table__
 O = Outlet.__table__  # noqa: E741 - table aliases kept short in SQL-heavy code
@@ -203,6 +203,8 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
 
     # 4. lease what fits, charge the ledger, advance pacing
     if chosen:
+        for source in CLAIMABLE_STATES:
+            lifecycle.check(source, DeliveryState.CLAIMED)
         rows = session.execute(
             update(D)
             .where(D.c.id.in_(chosen), D.c.state.in_(CLAIMABLE_STATES))
@@ -242,13 +244,20 @@ def fenced(delivery_id: int, fence: int, *states: str) -> Any:
 
 def transition(session: Session, delivery_id: int, fence: int, expected: tuple[str, ...],
                **values: Any) -> bool:
-    """Move a delivery if it is still ours in an expected state; False when the lease was lost."""
+    """Move a delivery if it is still ours in an expected state; False when the lease was lost.
+
+    Every move is checked against the state machine (``lifecycle.check``) before it is written."""
+    if "state" in values:
+        for source in expected:
+            lifecycle.check(source, values["state"])
     result = session.execute(update(D).where(fenced(delivery_id, fence, *expected)).values(**values))
     return result.rowcount == 1
 
 
 def expire_leases(session: Session, now: datetime) -> tuple[list[int], list[int]]:
     """The lease sweep: claimed → pending (nothing was sent); sending → unknown (it may have been)."""
+    lifecycle.check(DeliveryState.CLAIMED, DeliveryState.PENDING)
+    lifecycle.check(DeliveryState.SENDING, DeliveryState.UNKNOWN)
     released = session.execute(
         update(D)
         .where(D.c.state == DeliveryState.CLAIMED.value, D.c.lease_until < now)
@@ -263,7 +272,7 @@ def expire_leases(session: Session, now: datetime) -> tuple[list[int], list[int]
             lease_owner=None,
             lease_until=None,
             last_error="the worker stopped while sending (lease expired); the post may or may not exist",
-            last_error_class="ambiguous",
+            last_error_class=ErrorClass.AMBIGUOUS.value,
             updated_at=now,
         )
         .returning(D.c.id)
@@ -291,8 +300,9 @@ def claim_followups(session: Session, *, owner: str, now: datetime, lease: timed
             O.c.status == OutletStatus.ACTIVE.value,
             or_(O.c.blocked_until.is_(None), O.c.blocked_until <= now),
             or_(
-                and_(D.c.followup_state == "pending", or_(D.c.lease_until.is_(None), D.c.lease_until <= now)),
-                and_(D.c.followup_state == "claimed", D.c.lease_until < now),
+                and_(D.c.followup_state == FollowupState.PENDING.value,
+                     or_(D.c.lease_until.is_(None), D.c.lease_until <= now)),
+                and_(D.c.followup_state == FollowupState.CLAIMED.value, D.c.lease_until < now),
             ),
         )
         .order_by(D.c.id)
@@ -306,7 +316,7 @@ def claim_followups(session: Session, *, owner: str, now: datetime, lease: timed
     rows = session.execute(
         update(D)
         .where(D.c.id.in_(ids))
-        .values(followup_state="claimed", lease_owner=owner, lease_until=now + lease,
+        .values(followup_state=FollowupState.CLAIMED.value, lease_owner=owner, lease_until=now + lease,
                 fence=D.c.fence + 1, updated_at=now)
         .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
     ).all()

@@ -31,7 +31,7 @@ from network_hub.outbox import queries
 from network_hub.outbox.backoff import full_jitter
 from network_hub.outbox.rollup import roll_up_item
 from network_hub.outbox.routing_people import admins_of_area, moderators_of_village
-from network_hub.states import DeliveryState, ErrorClass, ItemStatus, OutletStatus
+from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
 
 log = logging.getLogger(__name__)
 S = DeliveryState
@@ -384,21 +384,24 @@ def _tell_moderators(session: Session, job: SendJob, kind: str, now: datetime, p
 
 def start_followup(session: Session, claim: queries.Claim, *, now: datetime, media_dir: Path) -> SendJob | None:
     delivery = session.get(Delivery, claim.delivery_id, populate_existing=True)
-    if delivery is None or delivery.fence != claim.fence or delivery.followup_state != "claimed":
+    if delivery is None or delivery.fence != claim.fence or delivery.followup_state != FollowupState.CLAIMED:
         return None
     return _load_jobs(session, [(delivery, None)], now, media_dir)[0]
 
 
-def finish_followup(session: Session, job: SendJob, *, state: str, error: str | None, now: datetime) -> bool:
+def finish_followup(session: Session, job: SendJob, *, state: FollowupState | str, error: str | None,
+                    now: datetime) -> bool:
     """Record the end of a correction/withdrawal: done, failed (with why) or unsupported."""
     result = session.execute(
         update(Delivery)
-        .where(Delivery.id == job.delivery_id, Delivery.fence == job.fence, Delivery.followup_state == "claimed")
+        .where(Delivery.id == job.delivery_id, Delivery.fence == job.fence,
+               Delivery.followup_state == FollowupState.CLAIMED)
         .values(followup_state=state, followup_error=error, lease_owner=None, lease_until=None, updated_at=now)
     )
     if result.rowcount != 1:
         return False
-    audit.record(session, at=now, action=f"delivery.{job.followup_action}_{state}", object_type="delivery",
+    state = FollowupState(state)
+    audit.record(session, at=now, action=f"delivery.{job.followup_action}_{state.value}", object_type="delivery",
                  object_id=job.delivery_id, reason=error)
     return True
 
@@ -407,7 +410,8 @@ def release_followup(session: Session, job: SendJob, *, now: datetime, delay: ti
     """A retryable failure of a correction/withdrawal: try again later."""
     session.execute(
         update(Delivery)
-        .where(Delivery.id == job.delivery_id, Delivery.fence == job.fence, Delivery.followup_state == "claimed")
-        .values(followup_state="pending", followup_error=error, lease_owner=None, lease_until=now + delay,
+        .where(Delivery.id == job.delivery_id, Delivery.fence == job.fence,
+               Delivery.followup_state == FollowupState.CLAIMED)
+        .values(followup_state=FollowupState.PENDING, followup_error=error, lease_owner=None, lease_until=now + delay,
                 updated_at=now)
     )
