@@ -155,6 +155,9 @@ def render() -> None:
     from bench.photo_report import render_photos  # PHOTOS hook (issue 16): the "PDPA in photos" section
 
     lines += render_photos()
+    from bench.cli_startup import render_cli_startup  # OFFICE-UI hook (issue 13): the "CLI start-up" section
+
+    lines += render_cli_startup()
     if ANALYSIS.exists():
         lines += [ANALYSIS.read_text(encoding="utf-8").rstrip(), ""]
     DOC.write_text("\n".join(lines), encoding="utf-8")
