@@ -50,7 +50,10 @@ def render_photos() -> list[str]:
                   f"recall {h['ids']['recall']:.1%}, precision {h['ids']['precision']:.1%} "
                   f"({h['ids']['tp']} found, {h['ids']['fn']} missed, {h['ids']['fp']} false); phone numbers "
                   f"recall {h['phones']['recall']:.1%}, precision {h['phones']['precision']:.1%} "
-                  f"({h['phones']['tp']} found, {h['phones']['fn']} missed, {h['phones']['fp']} false)."]
+                  f"({h['phones']['tp']} found, {h['phones']['fn']} missed, {h['phones']['fp']} false). "
+                  f"OCR per photo there: median {held['seconds_median']} s, p90 {held['seconds_p90']} s; at 12 MP "
+                  f"({held['timing_12mp']['photos']} photos) median {held['timing_12mp']['ocr_median_s']} s, "
+                  f"p90 {held['timing_12mp']['ocr_p90_s']} s."]
     misses = [p for p in r["photos"] if p["missed"] or p["false_positives"]]
     listed = "; ".join(f"{p['name']} ({', '.join(p['effects']) or 'clean'}): missed {len(p['missed'])}, "
                        f"false {len(p['false_positives'])}" for p in misses) or "none"
