@@ -28,7 +28,10 @@ def test_moderator_approves_from_the_queue_and_the_post_reaches_the_sandbox(page
     live_hub.dispatch_once()  # the real dispatcher and sandbox publisher
     page.goto(f"{live_hub.base_url}/items/{live_hub.item_ids['main']}")
     delivery = page.locator("tr.delivery").first
-    assert "sent" in delivery.inner_text() and "sandbox://lampang-muang/" in delivery.inner_text()
+    assert "ส่งแล้ว" in delivery.inner_text() and "sandbox://" not in delivery.inner_text()
+    delivery.get_by_role("link", name="ดูในช่องทดลอง").click()  # the sandbox link opens the post
+    page.wait_for_url("**/sandbox#*")
+    page.go_back()
     assert "เผยแพร่แล้ว" in page.locator(".item-card .badge").first.inner_text()
     page.goto(f"{live_hub.base_url}/sandbox")
     post = page.locator("article.post", has_text="ชาวบ้านเวียงเหนือกว่า 80 คน")
