@@ -167,7 +167,7 @@ def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
         return
     for key in (*ITEM_COLUMNS, "submitted_at", "decided_by", "decision_reason", "allowed_actions"):
         value = data.get(key)
-        typer.echo(f"{key:16} {', '.join(map(str, value)) if isinstance(value, list) else value}")
+        typer.echo(f"{key:16} {', '.join(map(str, value)) if isinstance(value, list) else local_time(value)}")
     typer.echo(f"photos           {len(data['photos'])}")
     for finding in data["pdpa_evidence"]:
         typer.echo(f"PDPA {finding['flag']} ({finding['field']}): {finding['evidence']}")

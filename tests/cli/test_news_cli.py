@@ -173,3 +173,14 @@ def test_correct_and_withdraw_a_published_item(cli: CliRun, people: People, hub:
     with hub.transaction() as s:
         d = s.scalars(select(Delivery)).one()
         assert (d.followup_action, d.followup_state) == ("delete", "pending")
+
+
+def test_moderation_commands_run_as_the_hub_without_by(cli: CliRun, people: People, hub: Hub) -> None:
+    """README: every command runs as the hub itself unless --by names the member acting."""
+    item = _submit(cli, people)
+    code, out, err = cli("news", "approve", str(item["id"]), "--json")
+    assert code == 0, err
+    assert _json(out)["status"] == "approved"
+    code, out, err = cli("news", "show", str(item["id"]))
+    assert code == 0, err
+    assert "+07" in out and "+00:00" not in out  # history times in the hub's timezone
