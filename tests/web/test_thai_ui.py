@@ -159,3 +159,26 @@ def test_a_wrong_area_filter_shows_the_form_again_with_the_error(signed_in: Call
 def test_an_empty_queue_on_a_new_hub_says_what_to_do_next(signed_in: Callable[[str], TestClient]) -> None:
     page = signed_in("moderator").get("/queue").text
     assert 'id="queue-empty"' in page and "เริ่มจากเชิญผู้ส่งข่าว" in page and 'href="/roster"' in page
+
+
+def test_the_calendar_says_which_month_and_buddhist_era_year_it_shows(
+        signed_in: Callable[[str], TestClient]) -> None:
+    client = signed_in("moderator")
+    week = client.get("/calendar").text  # the frozen clock: Tuesday 24 November 2026
+    assert 'id="calendar-heading">23 – 29 พฤศจิกายน พ.ศ. 2569<' in week
+    month = client.get("/calendar?view=month&go_month=2&go_year=2570").text
+    assert 'id="calendar-heading">กุมภาพันธ์ พ.ศ. 2570<' in month
+    assert 'name="go_year"' in month and "พ.ศ. 2570" in month
+
+
+def test_statistics_take_a_buddhist_era_period_and_show_the_form_again_on_a_wrong_one(
+        signed_in: Callable[[str], TestClient]) -> None:
+    client = signed_in("coordinator")
+    page = client.get("/stats?area=5201&start_day=1&start_month=11&start_year=2569&end_day=24&end_month=11"
+                      "&end_year=2569")
+    assert page.status_code == 200
+    assert "/stats.csv?area=5201&start=2026-11-01&end=2026-11-24" in page.text
+    wrong = client.get("/stats?area=5201&start_day=31&start_month=2&start_year=2569")
+    assert wrong.status_code == 400
+    assert "ไม่มีวันที่ 31 กุมภาพันธ์" in wrong.text and '<form method="get" action="/stats"' in wrong.text
+    assert 'type="date"' not in wrong.text and "ต.เวียงเหนือ" in wrong.text
