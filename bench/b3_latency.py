@@ -30,11 +30,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bench import common
-from jobs.service import Service
 from network_hub.db.models import Delivery, NewsItem
 from network_hub.hub import Hub
 from network_hub.newsroom.moderation import approve_item
 from network_hub.permissions import load_actor
+from network_hub.service import Service
 from tests.factories import seed_network
 
 

@@ -225,8 +225,8 @@ def demo(
     no_run: bool = typer.Option(False, "--no-run", help="Only build the demo network, do not start the hub"),
 ) -> None:
     """A sandbox network with sample news in a fresh SQLite file, then run the hub."""
-    from jobs.service import run_service
     from network_hub.clock import SystemClock
+    from network_hub.service import run_service
 
     settings = demo_settings(directory, port=port)
     database = settings.data_dir / "hub.sqlite3"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from jobs.dispatch import PublisherSource
 from network_hub.db.models import Outlet
 from network_hub.hub import Hub
 from network_hub.outbox.transitions import pause_for_human
@@ -21,6 +21,11 @@ from publishers.base import CheckResult, PublishError
 from publishers.registry import target_for
 
 log = logging.getLogger(__name__)
+
+
+class PublisherSource(Protocol):
+    def get(self, platform: str) -> Any: ...
+
 # Verdicts that mean a person must fix credentials or rights (the publishers' check vocabulary);
 # "unreachable", "rate_limited" and "error" may pass by themselves, so they only get recorded.
 BROKEN_VERDICTS = frozenset({

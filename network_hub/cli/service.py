@@ -38,7 +38,7 @@ def run(
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING"),
 ) -> None:
     """The service: scheduler, dispatcher, the bot (if a token is set) and the web dashboard."""
-    from jobs.service import run_service
+    from network_hub.service import run_service
 
     hub = get_hub()
     configure_logging(hub.settings, level=log_level)  # registers the configured secrets for redaction

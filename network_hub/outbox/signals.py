@@ -101,7 +101,11 @@ class Listener:
         with self.engine.connect() as conn:
             path = conn.exec_driver_sql("SHOW search_path").scalar()
             conn.rollback()
-        return psycopg.conninfo.make_conninfo(**params), {"options": f"-csearch_path={path}"} if path else {}
+        if not path:
+            return psycopg.conninfo.make_conninfo(**params), {}
+        # libpq splits ``options`` at spaces unless escaped (the default path is '"$user", public')
+        escaped = path.replace("\\", "\\\\").replace(" ", "\\ ")
+        return psycopg.conninfo.make_conninfo(**params), {"options": f"-csearch_path={escaped}"}
 
     def _listen_pg(self) -> None:
         failures = 0
@@ -127,8 +131,8 @@ class Listener:
                     break
                 delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)]
                 failures += 1
-                log.warning("outbox listener lost its connection (%s); reconnecting in %.1fs",
-                            type(exc).__name__, delay)
+                log.warning("outbox listener lost its connection (%s: %s); reconnecting in %.1fs",
+                            type(exc).__name__, str(exc).strip()[:200], delay)
                 self._stop.wait(delay)
             finally:
                 self._conn = None

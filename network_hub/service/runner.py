@@ -20,10 +20,11 @@ from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from jobs import health, heartbeat, reconcile, sweeps
+from jobs import heartbeat, reconcile, sweeps
 from jobs.dispatch import Dispatcher, PublisherSource, process_identity
 from jobs.notify import NotificationSender
 from jobs.scheduler import Intervals, build_scheduler, daily_at
+from network_hub import outlet_checks
 from network_hub.followup.planner import plan_reminders
 from network_hub.followup.rules import Thresholds
 from network_hub.hub import Hub
@@ -97,7 +98,7 @@ class Service:
                 self.hub, self.publishers)), Intervals.reconcile),
             "plan-reminders": (self._db_job("plan-reminders", lambda ses, now: plan_reminders(
                 ses, now, self.thresholds)), Intervals.reminders),
-            "outlet-health": (self._async_job("outlet-health", lambda: health.check_all_outlets(
+            "outlet-health": (self._async_job("outlet-health", lambda: outlet_checks.check_all_outlets(
                 self.hub, self.publishers)), daily_at(self.hub, 6)),
         }
         if s.backup_dir is not None:  # PROD hook: the daily backup with retention (network_hub/backup.py)

@@ -7,9 +7,9 @@ import asyncio
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from jobs.health import check_outlet
 from network_hub.db.models import Outlet
 from network_hub.line.quota import month_use_label
+from network_hub.outlet_checks import check_outlet
 from network_hub.outlets import get_outlet, list_outlets, pause_outlet, resume_outlet
 from network_hub.permissions import Action, require
 from network_hub.web.deps import CSRF, VIEWER, Viewer, get_hub, now, render, transaction

@@ -90,3 +90,23 @@ def test_the_listener_reconnects_after_its_connection_is_terminated(hub, listeni
     with hub.transaction() as s:
         signals.announce(s)
     assert woken.wait()
+
+
+def test_the_listener_connects_with_the_servers_default_search_path(backend) -> None:
+    """The default path ('"$user", public') has a space: libpq must get it escaped."""
+    from tests.conftest import PG_URL
+
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    engine = make_engine(PG_URL)
+    woken = Woken()
+    listener = signals.Listener(engine, woken)
+    listener.start()
+    try:
+        assert listener.connected.wait(WAIT_S)
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_notify(:c, '')"), {"c": signals.CHANNEL})
+        assert woken.wait()
+    finally:
+        listener.stop()
+        engine.dispose()
