@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Member, Notification
@@ -81,26 +81,16 @@ class Notifier(Protocol):
 
 def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
     """Lease pending notifications that are due (several processes never send one twice)."""
-    q = (
-        select(Notification.id)
-        .where(
-            Notification.state == NotificationState.PENDING,
-            Notification.due_at <= now,
-            or_(Notification.lease_until.is_(None), Notification.lease_until < now),
-        )
-        .order_by(Notification.due_at, Notification.id)
-        .limit(limit)
+    from network_hub.outbox import leasing  # the hub's one claim primitive
+
+    t = Notification.__table__
+    return leasing.lease(
+        session, t,
+        eligible=and_(t.c.state == NotificationState.PENDING, t.c.due_at <= now,
+                      or_(t.c.lease_until.is_(None), t.c.lease_until < now)),
+        order_by=[t.c.due_at, t.c.id], limit=limit, owner=owner, now=now, ttl=lease,
+        values={"attempts": t.c.attempts + 1},
     )
-    if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    ids = list(session.execute(q).scalars())
-    if ids:
-        session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids))
-            .values(lease_owner=owner, lease_until=now + lease, attempts=Notification.attempts + 1)
-        )
-    return ids
 
 
 def finish(session: Session, notification_id: int, *, owner: str, state: str, now: datetime,

@@ -22,7 +22,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Delivery, NewsItem, Outlet, Photo
-from network_hub.outbox import ledger, lifecycle
+from network_hub.outbox import leasing, ledger, lifecycle
 from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
 
 D = Delivery.__table__
@@ -292,10 +292,9 @@ def release_owned(session: Session, owner: str, now: datetime) -> int:
 
 def claim_followups(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Claim]:
     """Lease corrections/withdrawals of sent deliveries (followup_state pending, or a stale lease)."""
-    q = (
-        select(D.c.id)
-        .select_from(D.join(O, O.c.id == D.c.outlet_id))
-        .where(
+    rows = leasing.lease(
+        session, D, join=D.join(O, O.c.id == D.c.outlet_id),
+        eligible=and_(
             D.c.state == DeliveryState.SENT.value,
             O.c.status == OutletStatus.ACTIVE.value,
             or_(O.c.blocked_until.is_(None), O.c.blocked_until <= now),
@@ -304,22 +303,11 @@ def claim_followups(session: Session, *, owner: str, now: datetime, lease: timed
                      or_(D.c.lease_until.is_(None), D.c.lease_until <= now)),
                 and_(D.c.followup_state == FollowupState.CLAIMED.value, D.c.lease_until < now),
             ),
-        )
-        .order_by(D.c.id)
-        .limit(limit)
+        ),
+        order_by=[D.c.id], limit=limit, owner=owner, now=now, ttl=lease, bump_fence=True,
+        values={"followup_state": FollowupState.CLAIMED.value, "updated_at": now},
+        returning=[D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id],
     )
-    if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True, of=D)
-    ids = session.execute(q).scalars().all()
-    if not ids:
-        return []
-    rows = session.execute(
-        update(D)
-        .where(D.c.id.in_(ids))
-        .values(followup_state=FollowupState.CLAIMED.value, lease_owner=owner, lease_until=now + lease,
-                fence=D.c.fence + 1, updated_at=now)
-        .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
-    ).all()
     return [Claim(r.id, r.fence, r.outlet_id, r.item_id) for r in rows]
 
 
