@@ -29,6 +29,20 @@ from tests.factories import seed_network
 
 PER_CHAT_PER_MINUTE = 20
 PER_BOT_PER_SECOND = 30
+PARAGRAPH = ("เทศบาลตำบลขอเชิญชวนพี่น้องประชาชนร่วมกิจกรรมรณรงค์ทำความสะอาดชุมชน "
+             "เพื่อป้องกันโรคไข้เลือดออกในช่วงฤดูฝน โดยพร้อมเพรียงกันที่ศาลาประชาคมหมู่บ้าน "
+             "ตั้งแต่เวลา ๐๘.๓๐ น. เป็นต้นไป 🌧️\n")
+
+
+def mixed_bodies() -> list[str]:
+    """Long Thai texts of 2 and 3 Telegram messages, a text long enough to overflow an album's
+    caption, and a plain short post (the order items cycle through; every 4th item has an album)."""
+    return [
+        PARAGRAPH * 28,  # ~5,500 UTF-16 units: 2 messages
+        "ประกาศสั้น: งดจ่ายน้ำประปาวันพรุ่งนี้ ๐๙.๐๐-๑๒.๐๐ น.",
+        PARAGRAPH * 45,  # ~8,900 units: 3 messages
+        PARAGRAPH * 9,  # ~1,800 units: an album's caption overflows into a reply
+    ]
 
 
 def main() -> None:
@@ -38,6 +52,9 @@ def main() -> None:
     parser.add_argument("--album-every", type=int, default=4, help="one item in N has an album of 3 photos")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--quick", action="store_true", help="a 60 s window")
+    parser.add_argument("--plain", dest="mixed", action="store_false",
+                        help="one-line posts only (the old B2); default: long Thai texts, albums with "
+                             "long captions and plain posts mixed")
     args = parser.parse_args()
     if args.quick:
         args.seconds = 60
@@ -59,7 +76,8 @@ def main() -> None:
             outlets = common.add_outlets(session, now, tg, None, channels=args.channels,
                                          min_interval_s=TELEGRAM_MIN_INTERVAL_S)
             common.add_approved(session, now, people.reporter.id, outlets, items, prefix="R",
-                                photos_every=args.album_every, photo_files=photos, album_size=3)
+                                photos_every=args.album_every, photo_files=photos, album_size=3,
+                                bodies=mixed_bodies() if args.mixed else ())
         hub.close()
         tg.reset()
         log_path = common.WORK_DIR / "logs" / "b2-run.log"
@@ -85,7 +103,8 @@ def main() -> None:
     result: dict[str, Any] = {
         "quick": args.quick, "backend": args.backend, "window_s": args.seconds, "channels": args.channels,
         "limits": {"per_chat_per_minute": PER_CHAT_PER_MINUTE, "per_bot_per_second": PER_BOT_PER_SECOND},
-        "album_every": args.album_every, "items_queued": items,
+        "album_every": args.album_every, "items_queued": items, "mixed_texts": args.mixed,
+        "half_posted": half_posted(url),
         "messages_in_window": len(in_window), "allowed_in_window": allowed,
         "fidelity": round(len(in_window) / allowed, 3),
         "status_429": stats["status_429"], "status_counts": stats["status_counts"],
@@ -95,6 +114,18 @@ def main() -> None:
     }
     print(result, flush=True)
     common.save_result("b2_rate_limits", result)
+
+
+def half_posted(url: str) -> int:
+    """Deliveries left `unknown` with some parts posted (a resident sees half a post)."""
+    from sqlalchemy import create_engine, func, select
+
+    from network_hub.db.models import Delivery
+
+    engine = create_engine(common._psycopg(url) if url.startswith("postgres") else url)
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.state == "unknown", func.coalesce(Delivery.parts_done, 0) > 0)) or 0
 
 
 def max_in_any_window(times: list[float], window: float) -> int:

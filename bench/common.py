@@ -259,11 +259,13 @@ def add_outlets(session: Any, now: datetime, tg: FakeProcess | None, fb: FakePro
 
 def add_approved(session: Any, now: datetime, author_id: int, outlets: Sequence[Outlet], count: int, *,
                  prefix: str, photos_every: int = 0, photo_files: Sequence[tuple[str, str, int]] = (),
-                 album_size: int = 3) -> list[int]:
+                 album_size: int = 3, bodies: Sequence[str] = ()) -> list[int]:
     """``count`` approved items routed to ``outlets``, with pending deliveries due ``now``; every
-    ``photos_every``-th item gets an album of ``album_size`` photos. Returns the item ids."""
+    ``photos_every``-th item gets an album of ``album_size`` photos; item n's body is
+    ``bodies[n % len(bodies)]`` when given. Returns the item ids."""
     item_rows = [dict(receipt_no=f"{prefix}-{n:07d}", village_code="52010101", author_id=author_id,
-                      category="announcement", title=f"ข่าวทดสอบ {n}", body=f"ข่าวดีจากหมู่บ้าน ลำดับที่ {n}",
+                      category="announcement", title=f"ข่าวทดสอบ {n}",
+                      body=bodies[n % len(bodies)] if bodies else f"ข่าวดีจากหมู่บ้าน ลำดับที่ {n}",
                       status="approved", pdpa_flags=[], consent={}, version=1, submitted_at=now, decided_at=now,
                       created_at=now, updated_at=now) for n in range(count)]
     ids: list[int] = []
