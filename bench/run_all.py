@@ -71,12 +71,15 @@ def render_b2(r: dict[str, Any]) -> list[str]:
     lines = ["## B2 — rate-limit fidelity (target ≥ 95 % of allowed, zero 429)", "", *header(r)]
     lines += [f"{r['channels']} channels, fake limits {r['limits']['per_chat_per_minute']}/min per channel and "
               f"{r['limits']['per_bot_per_second']}/s per bot, one item in {r['album_every']} an album of 3, "
-              f"window {r['window_s']:.0f} s of real time on {r['backend']}.", "",
-              "| messages accepted in window | allowed (steady rate) | fidelity | 429 answers | duplicates |",
-              "|---|---|---|---|---|",
+              + ("texts mixed: long Thai texts of 2 and 3 messages, albums whose long caption overflows into a "
+                 "reply, plain posts; " if r.get("mixed_texts") else "one-line texts; ")
+              + f"window {r['window_s']:.0f} s of real time on {r['backend']}.", "",
+              "| messages accepted in window | allowed (steady rate) | fidelity | 429 answers | duplicates "
+              "| half-posted |",
+              "|---|---|---|---|---|---|",
               f"| {r['messages_in_window']} | {r['allowed_in_window']:.0f} | {r['fidelity']:.1%} "
               f"({verdict(r['fidelity'] >= 0.95)}) | {r['status_429']} ({verdict(r['status_429'] == 0)}) | "
-              f"{r['duplicated_receipts']} |", "",
+              f"{r['duplicated_receipts']} | {r.get('half_posted', 'not measured')} |", "",
               f"Answers by status: {r['status_counts']}; messages per channel over the whole run: {r['per_channel']}.",
               ""]
     return lines
@@ -91,7 +94,9 @@ def render_b3(r: dict[str, Any]) -> list[str]:
                      f"{c['p99_ms']} ms | {c['max_ms']} ms | {verdict(c['p99_ms'] <= 1000)} |")
     lines += ["", "*in-process*: the approval happens in the hub's own process (web dashboard, bot) and the "
               "newsroom's after-commit signal wakes the dispatcher. *cross-process*: approved from another process "
-              "(`network-hub news approve` in a shell); the dispatcher finds it on its next tick.", ""]
+              "(`network-hub news approve` in a shell); the approval's transaction announces the work (NOTIFY on "
+              "PostgreSQL, the outbox change counter polled every 0.25 s on SQLite) and the hub's listener wakes "
+              "its dispatcher (engine v2; before, it waited for the next 2 s tick).", ""]
     return lines
 
 
