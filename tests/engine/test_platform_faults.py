@@ -225,7 +225,8 @@ async def test_long_thai_text_with_album_goes_out_complete(hub, net, fakes, tmp_
     posted = tg.posts(CHANNEL)
     text = "".join((m.text or "") + (m.caption or "") for m in posted)
     phrase = "ข่าวดีจากตำบลสารสนเทศต้นแบบ"
-    assert text.count(phrase) == 400 + item.title.count(phrase)  # every word of the body, nothing lost
+    # every word of the body exactly once: the title (a prefix of the body, issue 12) is not printed above it
+    assert text.count(phrase) == 400
     assert sum(1 for m in posted if m.photo) == 3
     with hub.transaction() as s:
         assert len(s.scalar(select(Delivery.external_ids).where(Delivery.outlet_id == tg_id))) == len(posted)
