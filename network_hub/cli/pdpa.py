@@ -20,6 +20,12 @@ from network_hub.newsroom.photos import PhotoInput, prepare_photo
 app = typer.Typer(help="PDPA checks: personal data in text and photos.", no_args_is_help=True)
 
 
+@app.callback()
+def pdpa() -> None:
+    """PDPA checks: personal data in text and photos."""
+    # A callback keeps `pdpa` a group (`pdpa check-photo FILE`) even with one command.
+
+
 class PhotoChecksUnavailable(HubError):
     """Tesseract or its Thai data is not installed."""
 
