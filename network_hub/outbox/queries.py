@@ -1,14 +1,16 @@
-"""All SQL of the delivery engine: claiming with leases and fences, and fenced transitions.
+"""The delivery engine's SQL: claiming with leases, fences and rate-limit windows, fenced moves.
 
-Claiming happens per outlet in one short transaction:
+Claiming happens in one short transaction:
 1. lock the eligible outlets (active, not blocked, pacing allows) — PostgreSQL
    ``FOR UPDATE SKIP LOCKED`` so several processes split the outlets between them; on SQLite the
    whole transaction holds the single writer lock (``BEGIN IMMEDIATE``);
-2. for each, lease its due deliveries (one at a time for a paced outlet) by bumping the fence;
-3. advance the outlet's ``next_allowed_at`` by its interval × the messages the post costs (an
-   album of N photos counts as N), and the per-bot Telegram budget likewise.
+2. pick each outlet's due deliveries (one for an outlet with limits or pacing);
+3. price them with the post plan (``cost``: ``plan.messages_from(parts_done)``) and fit them into
+   the send ledger's windows (``ledger``: 20 a minute per Telegram chat, 30 a second per bot),
+   charging what fits; an outlet whose next post does not fit waits until its window has room;
+4. lease what fits (fence bumped) and advance pacing (``min_interval_s`` × the exact cost).
 No lock is held after commit; every later write is ``WHERE id = :id AND fence = :fence AND
-state = :expected`` so a worker that lost its lease changes nothing.
+state = :expected`` and checked against the state machine (``lifecycle``).
 """
 
 from __future__ import annotations
