@@ -27,7 +27,7 @@ BENCHMARKS = {
     "b4": "bench.b4_national_scale",
     "b5": "bench.b5_scale_out",
 }
-RESULT_NAMES = {"b1": "b1_dispatch_overhead", "b2": "b2_rate_limits", "b3": "b3_latency",
+RESULT_NAMES = {"b2_line": "b2_line", "b1": "b1_dispatch_overhead", "b2": "b2_rate_limits", "b3": "b3_latency",
                 "b4": "b4_national_scale", "b5": "b5_scale_out"}
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 ANALYSIS = ROOT / "bench" / "analysis.md"
@@ -82,7 +82,25 @@ def render_b2(r: dict[str, Any]) -> list[str]:
               f"{r['duplicated_receipts']} | {r.get('half_posted', 'not measured')} |", "",
               f"Answers by status: {r['status_counts']}; messages per channel over the whole run: {r['per_channel']}.",
               ""]
+    line = load("b2_line")
+    if line is not None:
+        lines += render_b2_line(line)
     return lines
+
+
+def render_b2_line(r: dict[str, Any]) -> list[str]:
+    """B2's LINE row (issue 14): quota fidelity, measured by `python -m bench.b2_line`."""
+    return ["### B2 — LINE: quota fidelity (target: zero over-quota sends, zero duplicates)", "", *header(r),
+            f"{r['groups']} LINE groups of {r['members']} members each, a month's quota of {r['quota']} messages "
+            f"with {r['reserve_percent']:.0f} % kept in reserve (usable {r['usable']}), {r['items_queued']} items "
+            f"→ {r['deliveries_queued']} deliveries queued at once on {r['backend']}.", "",
+            "| pushes accepted | messages counted by the fake | fidelity to usable quota | 429 over quota "
+            "| duplicates | held for next month | seconds to fill |",
+            "|---|---|---|---|---|---|---|",
+            f"| {r['pushes_accepted']} | {r['messages_counted']} | {r['fidelity']:.3f} | "
+            f"{r['over_quota_refusals_429']} ({verdict(r['over_quota_refusals_429'] == 0)}) | {r['duplicates']} "
+            f"({verdict(r['duplicates'] == 0)}) | {r['delivery_states'].get('pending', 0)} | {r['seconds_to_fill']} |",
+            ""]
 
 
 def render_b3(r: dict[str, Any]) -> list[str]:
