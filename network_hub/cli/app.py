@@ -64,7 +64,9 @@ class LazyGroup(typer.core.TyperGroup):
         if name in GROUPS:
             module, attribute, _ = GROUPS[name]
             sub = getattr(importlib.import_module(module), attribute)
-            command = typer.main.get_command(sub)
+            # get_group, not get_command: typer collapses a one-command app (`village add`,
+            # `area set-moderation-chat`) into that command, which would drop the subcommand word.
+            command = typer.main.get_group(sub)
             command.name = name
             return command
         if name in SERVICE_COMMANDS:
