@@ -282,9 +282,23 @@ async def test_an_old_version_is_refused_by_the_strict_fake(fb: FakeFacebook, fb
 async def test_tokens_never_reach_the_logs(fb: FakeFacebook, fb_pub: FacebookPublisher, fb_target: OutletTarget,
                                            page: FakePage, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    await fb_pub.publish(make_post(), fb_target)
-    await fb_pub.check(fb_target)  # debug_token must put tokens in its query string
-    await fb_pub.delete([fb.posts(PAGE_ID)[0].id], fb_target)
+    # Capture on the publisher's and urllib3's own loggers too, so the check does not depend on what
+    # earlier tests in the same worker did to the root logger's handlers or levels.
+    watched = [logging.getLogger(name) for name in ("publishers", "urllib3")]
+    saved = [(lg.level, lg.disabled) for lg in watched]
+    for lg in watched:
+        lg.setLevel(logging.DEBUG)
+        lg.disabled = False
+        lg.addHandler(caplog.handler)
+    try:
+        await fb_pub.publish(make_post(), fb_target)
+        await fb_pub.check(fb_target)  # debug_token must put tokens in its query string
+        await fb_pub.delete([fb.posts(PAGE_ID)[0].id], fb_target)
+    finally:
+        for lg, (level, disabled) in zip(watched, saved, strict=True):
+            lg.removeHandler(caplog.handler)
+            lg.setLevel(level)
+            lg.disabled = disabled
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "debug_token" in logged and "<redacted>" in logged
     assert page.token not in logged and fb.app_secret not in logged
