@@ -40,7 +40,7 @@ def _settings(tmp_path: Path, **extra: object) -> Settings:
 def _log_everything() -> None:
     # A child logger that no logger-level filter covered before (issue 10 item 8).
     logging.getLogger("telegram.ext.Updater").error(
-        "Error while getting Updates: https://api.telegram.org/bot%s/getUpdates", BOT_TOKEN)
+        "Error while getting Updates: http://127.0.0.1:8081/bot%s/getUpdates", BOT_TOKEN)
     logging.getLogger("httpcore.http11").warning(
         "send_request_headers.started request=<Request [b'POST']> headers=[(b'Authorization', b'Bearer %s')]",
         LINE_TOKEN)
@@ -48,7 +48,7 @@ def _log_everything() -> None:
     logging.getLogger("publishers.facebook").warning(
         "GET /debug_token?input_token=abc123456&access_token=app|%s", FB_APP_SECRET)
     try:
-        raise RuntimeError(f"Unauthorized for https://api.telegram.org/bot{BOT_TOKEN}/sendMessage")
+        raise RuntimeError(f"Unauthorized for http://127.0.0.1:8081/bot{BOT_TOKEN}/sendMessage")
     except RuntimeError:
         logging.getLogger("jobs.dispatch").exception(
             "send failed", extra={"delivery_id": 41, "item_id": 7, "outlet_id": 3})
