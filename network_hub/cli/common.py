@@ -1,4 +1,9 @@
-"""What every CLI command shares: the hub, output (table or --json) and error reporting."""
+"""What every CLI command shares: the hub, output (table or --json) and error reporting.
+
+Imported by every command module, so it imports nothing heavy at module level: the settings,
+the database engine and the permission code are imported when a command first asks for them
+(``tests/cli/test_startup_imports.py`` guards what a listing and ``--help`` load).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy.orm import Session
 
-from config.settings import load_settings
-from network_hub.hub import Hub
-from network_hub.permissions import Actor, load_actor, system_actor
-from network_hub.roster.lookup import find_member
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from network_hub.hub import Hub
+    from network_hub.permissions import Actor
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table")
 BY_OPTION = typer.Option(None, "--by", help="Act as this MEMBER (id, tg:<id> or phone); default: the hub")
@@ -26,17 +31,25 @@ BY_OPTION = typer.Option(None, "--by", help="Act as this MEMBER (id, tg:<id> or 
 @cache
 def get_hub() -> Hub:
     """The hub for this CLI process (settings read once)."""
+    from config.settings import load_settings
+    from network_hub.hub import Hub
+
     return Hub.from_settings(load_settings())
 
 
 @cache
 def hub_timezone() -> ZoneInfo:
     """HUB_TIMEZONE (Asia/Bangkok by default): the CLI shows times as the office's clock reads them."""
+    from config.settings import load_settings
+
     return load_settings().tz
 
 
 def actor_for(session: Session, by: str | None) -> Actor:
     """The actor a command runs as: the hub (system) or the member named by ``--by``."""
+    from network_hub.permissions import load_actor, system_actor
+    from network_hub.roster.lookup import find_member
+
     if by is None:
         return system_actor()
     return load_actor(session, find_member(session, by).id)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
-from network_hub.roster import members as roster
-from network_hub.roster.csv_io import ImportReport, export_roster, import_roster
-from network_hub.roster.lookup import find_member
+
+if TYPE_CHECKING:
+    from network_hub.roster.csv_io import ImportReport
+
+# The roster services (ORM models, permissions, phone numbers, passwords) are imported inside each
+# command, so `member list` loads only what listing needs (docs/PERFORMANCE.md, "CLI start-up").
 
 member_app = typer.Typer(help="Members of the PR network.", no_args_is_help=True)
 grant_app = typer.Typer(help="Role grants (member × role × area).", no_args_is_help=True)
@@ -49,6 +52,8 @@ def member_add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add a member with one role grant (more with: grant add)."""
+    from network_hub.roster import members as roster
+
     hub = get_hub()
     now = hub.clock.now()
     with hub.transaction() as session:
@@ -68,16 +73,20 @@ def member_list(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List members and their grants."""
+    from network_hub.roster.listing import member_rows
+
     hub = get_hub()
     with hub.sessions() as session:
-        rows = [roster.member_to_dict(m) for m in
-                roster.list_members(session, area, include_forgotten=include_forgotten)]
+        rows = member_rows(session, area, include_forgotten=include_forgotten)
     emit(rows if as_json else [_table_row(r) for r in rows], as_json, LIST_COLUMNS)
 
 
 @member_app.command("show")
 def member_show(member: str = MEMBER_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show one member."""
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
+
     hub = get_hub()
     with hub.sessions() as session:
         found = find_member(session, member)
@@ -86,6 +95,9 @@ def member_show(member: str = MEMBER_ARG, as_json: bool = JSON_OPTION) -> None:
 
 
 def _change_status(member: str, by: str | None, reason: str | None, as_json: bool, verb: str) -> None:
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
+
     hub = get_hub()
     now = hub.clock.now()
     service = {"suspend": roster.suspend_member, "resume": roster.resume_member}[verb]
@@ -126,6 +138,9 @@ def member_forget(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """PDPA erasure: delete name, phone, Telegram id and password; keep the row as 'forgotten'."""
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
+
     hub = get_hub()
     now = hub.clock.now()
     with hub.transaction() as session:
@@ -154,6 +169,8 @@ def member_merge(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Merge two members who are one person: OTHER's grants, news, notifications and history move to KEEP."""
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
     from network_hub.roster.merge import merge_members
 
     hub = get_hub()
@@ -176,6 +193,9 @@ def member_set_password(
     by: str | None = BY_OPTION,
 ) -> None:
     """Set the member's dashboard password (at least 10 characters); asked twice, hidden."""
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -195,6 +215,9 @@ def member_set_password(
 def grant_add(member: str = MEMBER_ARG, role: str = ROLE_OPTION, area: str = AREA_OPTION,
               by: str | None = BY_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Give a member a role in an area (and every area below it)."""
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
+
     hub = get_hub()
     now = hub.clock.now()
     with hub.transaction() as session:
@@ -212,6 +235,9 @@ def grant_add(member: str = MEMBER_ARG, role: str = ROLE_OPTION, area: str = ARE
 def grant_remove(member: str = MEMBER_ARG, role: str = ROLE_OPTION, area: str = AREA_OPTION,
                  by: str | None = BY_OPTION) -> None:
     """Take a role in an area away from a member."""
+    from network_hub.roster import members as roster
+    from network_hub.roster.lookup import find_member
+
     hub = get_hub()
     now = hub.clock.now()
     with hub.transaction() as session:
@@ -265,6 +291,7 @@ def roster_import(
 ) -> None:
     """Import a roster CSV: all rows or none; every bad row is listed with its line number."""
     from network_hub.cli.invites import _bot_username
+    from network_hub.roster.csv_io import import_roster
     from network_hub.roster.invites import invite_link
     from network_hub.roster.sheet import personal_invite_rows
 
@@ -304,6 +331,8 @@ def roster_export(
     area: str | None = typer.Option(None, "--area", help="Only grants in this area or below"),
 ) -> None:
     """Export the roster as CSV (UTF-8 with BOM, one row per grant), the format import takes."""
+    from network_hub.roster.csv_io import export_roster
+
     hub = get_hub()
     with hub.sessions() as session:
         text = export_roster(session, area)
