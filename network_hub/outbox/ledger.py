@@ -186,3 +186,26 @@ def recent_messages(session: Session, scope: str, now: datetime, seconds: float)
     rows = session.execute(select(L.c.messages).where(L.c.scope == scope,
                                                       L.c.at > now - timedelta(seconds=seconds))).scalars()
     return sum(rows)
+
+
+def charge_unclaimed(session: Session, windows: list[Window], costs: dict[str, int], now: datetime, *,
+                     lease: timedelta, delivery_id: int, fence: int) -> datetime:
+    """Charge calls made outside a delivery's claim (the Telegram probe's forwards and deletes):
+    ``costs[scope]`` messages to each window, all or nothing. Returns ``now`` when charged — the
+    rows are open and the caller closes them with ``close([(delivery_id, fence, done_at, None)])``
+    once the calls went out — otherwise the earliest moment they could fit, nothing charged (a
+    window only an in-flight post can free answers ``now`` + its span). ``fence`` is negative for
+    such charges, so they never meet a claim's (delivery_id, fence). Windows of a scope several
+    processes may charge outside an outlet's row lock must be ``shared`` (locked here)."""
+    charged = [w for w in windows if costs.get(w.scope, 0) > 0]
+    lock_shared(session, charged)
+    states = load(session, charged, now, lease)
+    later = now
+    for w in charged:
+        at = states[w.scope].room_at(w, costs[w.scope], now)
+        later = max(later, at if at is not None else now + w.span)
+    if later > now:
+        return later
+    charge_rows(session, [{"scope": w.scope, "at": now, "messages": costs[w.scope], "delivery_id": delivery_id,
+                           "fence": fence} for w in charged])
+    return now
