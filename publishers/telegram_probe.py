@@ -14,22 +14,30 @@ private chat the hub owns for this (``HUB_TELEGRAM_PROBE_CHAT_ID``), reads the r
 - anything else — a message there without the marker (someone else posted), the channel or the
   probe chat unreadable, no probe chat configured, a network error → **undecided**: the delivery
   stays with a person (PublishError AMBIGUOUS, never a guess).
+
+Every forward is a message into the probe chat and, with its delete, two calls against the bot's
+30 a second: the caller passes a ``budget`` (an async context manager entered around each forward
+and its delete) that charges them to the send ledger and waits, or refuses with
+PublishError(RATE_LIMITED) when the window is full; a 429 from Telegram is refused the same way.
+A refused probe has settled nothing; what it forwarded so far is already deleted.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from network_hub.states import ErrorClass
 from publishers.base import PublishError
 
 log = logging.getLogger(__name__)
 DEFAULT_SPAN = 12  # ids looked at past the last known post: the longest post plus others' messages
+Budget = Callable[[], AbstractAsyncContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,7 @@ def _not_found(exc: Exception) -> bool:
 
 
 async def probe(bot: Any, *, channel: int | str, probe_chat: int | str, marker: str, after_id: int,
-                before_id: int | None = None, span: int = DEFAULT_SPAN,
-                sleep: Callable[[float], Awaitable[None]] | None = None) -> ProbeResult:
+                before_id: int | None = None, span: int = DEFAULT_SPAN, budget: Budget | None = None) -> ProbeResult:
     """Look for ``marker`` in the ids after ``after_id``; see the module's rules."""
     if not str(probe_chat).strip():
         raise PublishError(ErrorClass.AMBIGUOUS, "no probe chat: set HUB_TELEGRAM_PROBE_CHAT_ID to a private chat "
@@ -56,23 +63,29 @@ async def probe(bot: Any, *, channel: int | str, probe_chat: int | str, marker: 
     message_id = after_id
     while message_id < last:
         message_id += 1
-        try:
-            forwarded = await bot.forward_message(chat_id=probe_chat, from_chat_id=channel, message_id=message_id,
-                                                  disable_notification=True)
-        except TelegramError as exc:
-            if _not_found(exc):
-                misses += 1
-                if marker_at is not None:
-                    break  # the found post's run ended
-                continue
-            raise PublishError(ErrorClass.AMBIGUOUS, f"cannot read channel {channel} by forwarding message "
-                               f"{message_id}: {exc}; a person must look", code="probe_unreadable") from None
-        misses = 0
-        text = (forwarded.text or "") + (forwarded.caption or "")
-        try:
-            await bot.delete_message(chat_id=probe_chat, message_id=forwarded.message_id)
-        except TelegramError as exc:  # the probe chat keeps a copy; nothing in the channel changes
-            log.warning("probe: could not delete forwarded message %s: %s", forwarded.message_id, exc)
+        async with budget() if budget is not None else nullcontext():
+            try:
+                forwarded = await bot.forward_message(chat_id=probe_chat, from_chat_id=channel,
+                                                      message_id=message_id, disable_notification=True)
+            except RetryAfter as exc:
+                wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") \
+                    else float(exc.retry_after)
+                raise PublishError(ErrorClass.RATE_LIMITED, f"Telegram flood control while probing {channel}; "
+                                   f"try again in {wait:.0f} s", code=429, retry_after=wait) from None
+            except TelegramError as exc:
+                if _not_found(exc):
+                    misses += 1
+                    if marker_at is not None:
+                        break  # the found post's run ended
+                    continue
+                raise PublishError(ErrorClass.AMBIGUOUS, f"cannot read channel {channel} by forwarding message "
+                                   f"{message_id}: {exc}; a person must look", code="probe_unreadable") from None
+            misses = 0
+            text = (forwarded.text or "") + (forwarded.caption or "")
+            try:
+                await bot.delete_message(chat_id=probe_chat, message_id=forwarded.message_id)
+            except TelegramError as exc:  # the probe chat keeps a copy; nothing in the channel changes
+                log.warning("probe: could not delete forwarded message %s: %s", forwarded.message_id, exc)
         seen.append(message_id)
         if marker in text:
             marker_at = message_id
