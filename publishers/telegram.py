@@ -480,15 +480,16 @@ class TelegramPublisher:
         )
 
     async def probe_post(self, target: OutletTarget, marker: str, *, after_id: int, before_id: int | None = None,
-                         span: int = 12) -> PublishResult | None:
+                         span: int = 12, budget: Any = None) -> PublishResult | None:
         """Engine v2 (issue 11): settle an unknown by reading the channel by message id
         (publishers/telegram_probe.py). Found → the post's ids; None → surely absent; raises
-        PublishError(AMBIGUOUS) when it cannot tell."""
+        PublishError(AMBIGUOUS) when it cannot tell (RATE_LIMITED when ``budget`` — the send ledger's
+        charge around each forward — or Telegram says to wait)."""
         from publishers.telegram_probe import probe
 
         bot = await self._ready()
         result = await probe(bot, channel=self._chat_id(target), probe_chat=self._probe_chat_id, marker=marker,
-                             after_id=after_id, before_id=before_id, span=span)
+                             after_id=after_id, before_id=before_id, span=span, budget=budget)
         if result.found_ids is None:
             return None
         return PublishResult(external_ids=result.found_ids,
