@@ -91,6 +91,12 @@ ROUTE_TABLE: dict[tuple[str, str], Expect] = {
     ("GET", "/items"): Expect(get=ANY_MEMBER),
     ("GET", "/items/{item_id}"): Expect(get=AUTHOR_AND_OVER),
     ("GET", "/items/{item_id}/photos/{position}"): Expect(get=AUTHOR_AND_OVER),
+    # Photo-check evidence (web/photo_checks.py): moderators of the item's area only; the admin's answer
+    # depends on whether a check ran on the sample photo (OCR installed or not), so only "no 5xx".
+    ("GET", "/items/{item_id}/photo-checks/{check_id}/{n}.jpg"): Expect(
+        get=_only(anonymous=SIGN_IN) | {"admin": NOT_5XX}),
+    ("POST", "/items/{item_id}/photos/{photo_id}/drop"): Expect(refused_with_token=NOT_ANON),
+    ("POST", "/items/{item_id}/photos/{photo_id}/redact"): Expect(refused_with_token=NOT_ANON),
     **{("POST", f"/items/{{item_id}}/{verb}"): Expect(refused_with_token=("reporter", "outsider", "coordinator"))
        for verb in ("approve", "reschedule", "unschedule", "reject", "return", "edit", "correct", "withdraw")},
     ("GET", "/outlets"): Expect(get=_only("outsider", "coordinator", "admin")),
