@@ -127,14 +127,22 @@ def _database_not_ready(exc: Exception) -> tuple[str, str] | None:
             "เปิดฐานข้อมูลไม่ได้ กรุณาตรวจสอบ HUB_DATABASE_URL และว่าเซิร์ฟเวอร์ฐานข้อมูลทำงานอยู่")
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """click's own ``click.exceptions.<name>``, when something has imported click.
+
+    typer vendors its own click, so a command can raise click's classes only if click is loaded;
+    importing click just to catch them cost about 15 ms on every start.
+    """
+    found = getattr(sys.modules.get("click.exceptions"), name, None)
+    return (found,) if isinstance(found, type) and issubclass(found, BaseException) else ()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; print HubError/SettingsError as one actionable line (English, then Thai)."""
-    import click
-
     try:  # typer >= 0.25 vendors click: its usage errors and Abort are not click's own classes
         from typer._click.exceptions import ClickException as VendoredClickException
     except ImportError:  # pragma: no cover - older typer uses click itself
-        VendoredClickException = click.ClickException
+        from click import ClickException as VendoredClickException
 
     # One handler on the root logger that redacts tokens from every line (network_hub/logs.py);
     # only when a command runs (help and --version need no logging set-up).
@@ -152,13 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         if exc.message_th != exc.message_en:
             typer.echo(f"ข้อผิดพลาด: {exc.message_th}", err=True)
         code = exc.exit_code
-    except (click.exceptions.Abort, typer.Abort):
+    except (typer.Abort, *_click_classes("Abort")):
         typer.echo("aborted", err=True)
         code = 130
-    except (click.ClickException, VendoredClickException) as exc:
+    except (VendoredClickException, *_click_classes("ClickException")) as exc:
         exc.show()
         code = exc.exit_code
-    except (click.exceptions.Exit, typer.Exit) as exc:
+    except (typer.Exit, *_click_classes("Exit")) as exc:
         code = exc.exit_code
     except Exception as exc:
         from config.settings import SettingsError
