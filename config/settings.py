@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     facebook_graph_version: str = "v25.0"
     facebook_app_id: str = ""
     facebook_app_secret: str = ""
+    # Facebook Login (connect a Page by signing in): the dialog's host; tests point it at the Graph fake.
+    facebook_dialog_url: str = "https://www.facebook.com"
 
     # LINE (docs/OUTLETS.md): the hub's own Official Account; empty token: LINE is off.
     line_channel_access_token: str = ""
