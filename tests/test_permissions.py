@@ -27,6 +27,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.VIEW_STATS: {M, C, A},
     Action.INVITE: {M, C, A},  # inviting reporters; other roles: admins only (below)
     Action.MANAGE_ROSTER: {A},
+    Action.ASSIGN_ROLE: {C, A},  # reporter/moderator roles for coordinators; the rest: admins (below)
     Action.MANAGE_OUTLETS: {A},
     Action.MANAGE_AREAS: {A},
 }

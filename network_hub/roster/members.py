@@ -4,7 +4,10 @@ Every service checks the actor with ``permissions.require`` before it writes, va
 before it writes (a refused call changes nothing) and records an audit event for every change.
 A member is "managed" in an area when the actor may ``MANAGE_ROSTER`` there; changing a member
 needs that over every area the member holds a grant in, so a tambon admin cannot suspend a
-provincial coordinator.
+provincial coordinator. Grants are added and removed under ``ASSIGN_ROLE`` instead (see
+``permissions.decide_assign``): admins any role, coordinators reporters and moderators of their own
+area; ``require_assign`` is the one check every entry path (web, CLI, import) reaches through
+``add_grant``/``remove_grant``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from network_hub import audit
 from network_hub.areas import get_area, validate_code
 from network_hub.db.models import AuditEvent, Invite, Member, Notification, RoleGrant
 from network_hub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from network_hub.permissions import ROLES_FOR, ROOT_AREA, Action, Actor, require
+from network_hub.permissions import ROLES_FOR, ROOT_AREA, Action, Actor, decide, require
 from network_hub.roster.listing import list_members as list_members
 from network_hub.roster.listing import member_to_dict as member_to_dict
 from network_hub.roster.lookup import normalize_phone
@@ -342,6 +345,45 @@ def _without_personal(data: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 # -- grants -------------------------------------------------------------------------------------
+def grant_pairs(session: Session, member_id: int) -> list[tuple[str, str]]:
+    """The member's grants as (role, area) pairs, as ``permissions.decide`` reads them."""
+    return [(g.role, g.area_code) for g in grants_of(session, member_id)]
+
+
+def require_assign(session: Session, actor: Actor, member_id: int, role: str, area_code: str) -> None:
+    """Refuse (Thai reason) unless ``actor`` may give or take away ``role`` in ``area_code`` for the member."""
+    require(actor, Action.ASSIGN_ROLE, area_code, grant_role=role, target_id=member_id,
+            target_grants=grant_pairs(session, member_id))
+
+
+def may_assign_roles_of(session: Session, actor: Actor, member: Member) -> bool:
+    """The actor may change ``member``'s roles wherever the member works (the member page's grant form).
+
+    A member with no grant is in nobody's area: only those who manage the roster see them.
+    """
+    pairs = grant_pairs(session, member.id)
+    return bool(pairs) and all(
+        decide(actor, Action.ASSIGN_ROLE, area, target_id=member.id, target_grants=pairs) for _, area in pairs)
+
+
+def assignable_roles(actor: Actor) -> list[str]:
+    """The roles ``actor`` may give in at least one area (what a role menu offers), lowest first."""
+    areas = actor.areas_with(ROLES_FOR[Action.ASSIGN_ROLE])
+    return [r.value for r in Role if any(decide(actor, Action.ASSIGN_ROLE, a, grant_role=r.value) for a in areas)]
+
+
+def require_assign_somewhere(actor: Actor, role: str | None = None) -> None:
+    """Refuse before any input is read unless ``actor`` may assign ``role`` (a valid one) in some area."""
+    try:
+        role_value: str | None = clean_role(role).value if role else None
+    except InvalidInput:
+        role_value = None  # the service explains a wrong role; here only the permission counts
+    areas = actor.areas_with(ROLES_FOR[Action.ASSIGN_ROLE]) or [ROOT_AREA]
+    decisions = [decide(actor, Action.ASSIGN_ROLE, area, grant_role=role_value) for area in areas]
+    if not any(decisions):
+        raise PermissionDenied(decisions[0].reason_en, decisions[0].reason_th)
+
+
 def add_grant(session: Session, member_id: int, role: str, area_code: str, *, now: datetime,
               actor: Actor) -> RoleGrant:
     """Give ``member`` ``role`` in ``area_code`` (and so every area below it)."""
@@ -351,7 +393,7 @@ def add_grant(session: Session, member_id: int, role: str, area_code: str, *, no
     if member.status == MemberStatus.FORGOTTEN:
         raise Conflict(f"member {member_id} was forgotten; add a new member instead",
                        f"สมาชิกหมายเลข {member_id} ถูกลบข้อมูลแล้ว")
-    require(actor, Action.MANAGE_ROSTER, area.code)
+    require_assign(session, actor, member_id, role_value, area.code)
     existing = find_grant(session, member_id, role_value, area.code)
     if existing is not None:
         raise Conflict(f"member {member_id} already holds {role_value} in {area.code}; nothing changed",
@@ -382,7 +424,7 @@ def remove_grant(session: Session, member_id: int, role: str, area_code: str, *,
     role_value = clean_role(role).value
     code = validate_code(area_code)
     get_member(session, member_id)
-    require(actor, Action.MANAGE_ROSTER, code)
+    require_assign(session, actor, member_id, role_value, code)
     grant = find_grant(session, member_id, role_value, code)
     if grant is None:
         raise NotFound(f"member {member_id} holds no {role_value} grant in {code}; nothing changed",
