@@ -454,3 +454,49 @@ class LineWebhookEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+
+
+class FacebookPage(Base):
+    """A Facebook Page connected by signing in with Facebook (issue 13, migration 0008).
+
+    Holds the outlet's long-lived Page token, encrypted with the vault (``network_hub/vault.py``;
+    the key is never in the database), and who granted it. Outlets that name a token variable or
+    file have no row here and keep reading their token there (``publishers/registry.py``).
+    """
+
+    __tablename__ = "facebook_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), unique=True)
+    page_id: Mapped[str] = mapped_column(String(32))
+    page_name: Mapped[str] = mapped_column(String(200), default="")
+    token_sealed: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    fb_user_id: Mapped[str] = mapped_column(String(40), default="")  # the app-scoped id of who granted it
+    fb_user_name: Mapped[str] = mapped_column(String(200), default="")
+    connected_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    connected_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FacebookLogin(Base):
+    """One "sign in with Facebook" in progress (issue 13, migration 0008).
+
+    The row's id is the nonce inside the signed OAuth ``state``: it is bound to the member and to
+    their browser session (a hash of the session's CSRF token) and used once. After the callback
+    it keeps the long-lived user token, encrypted, until the admin has picked the Pages (30 minutes
+    at most); then the row is deleted.
+    """
+
+    __tablename__ = "facebook_logins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))  # reconnect
+    state: Mapped[str] = mapped_column(String(16), default="started")  # started → returned
+    user_token_sealed: Mapped[str | None] = mapped_column(Text)
+    fb_user_id: Mapped[str | None] = mapped_column(String(40))
+    fb_user_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
