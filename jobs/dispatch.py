@@ -13,6 +13,7 @@ processes find the work on their next tick.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -126,46 +127,60 @@ class Dispatcher:
         # A slot of ``concurrency`` is a publisher call in progress. It is freed when the platform
         # answers, not when the outcome is durable: outcomes are group-committed in the background
         # (each still durable before the pass ends), so the next send never waits for a commit.
+        #
+        # Claim ahead: a claim leases up to ``batch`` rows (`claimed`, kept in ``ahead``); a refill
+        # marks `sending` only the rows it starts now. Several refills share one claim transaction,
+        # and a row claimed ahead that never starts goes back to `pending` (released at the end of
+        # the pass, or by the lease sweep after a crash) — it was never sent, so nothing is lost.
         in_flight: set[asyncio.Task[Outcome]] = set()
         recording: set[asyncio.Task[None]] = set()
+        ahead: collections.deque[queries.Claim] = collections.deque()
         claim_more = True
-        # Claim in batches, not one slot at a time: each claim is a transaction, and half-full
+        # Start in batches, not one slot at a time: each start is a transaction, and half-full
         # batches keep the database work per delivery small while the pipeline stays busy.
         refill_at = max(1, min(self.batch, self.concurrency) // 2)
         claiming_failed = False
-        while True:
-            room = self.concurrency - len(in_flight)
-            if claim_more and (room >= refill_at or not in_flight) and not self._stopping and not claiming_failed:
-                try:
-                    jobs = await self._claim_and_start(min(room, self.batch), report)
-                except Exception:
-                    # A lost database connection, say. The sends already in flight still have their
-                    # outcomes recorded below (leaving them would turn known results into `unknown`);
-                    # claiming resumes at the next pass.
-                    log.exception("claiming failed; finishing the %d send(s) in flight", len(in_flight))
-                    claiming_failed, jobs = True, []
-                for job in jobs:
-                    in_flight.add(self._track(asyncio.create_task(self._send(job))))
-                claim_more = bool(jobs) or bool(in_flight)
-            if not in_flight:
-                break
-            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            failures = []
-            for task in done:
-                if task.cancelled():
-                    continue
-                outcome = task.result()
-                if outcome.error is None:
-                    recording.add(self._track(asyncio.create_task(self._record(outcome, report))))
-                else:
-                    failures.append(outcome)
-            # A failure may block or pause the outlet (429, a revoked token): that must be durable
-            # before the next claim, or the claim would pick the same outlet again.
-            for outcome in failures:
-                await self._track(asyncio.create_task(self._record(outcome, report)))
-            claim_more = True
-        if recording:
-            await asyncio.gather(*recording, return_exceptions=True)
+        try:
+            while True:
+                room = self.concurrency - len(in_flight)
+                if ((claim_more or ahead) and (room >= refill_at or not in_flight) and not self._stopping
+                        and not claiming_failed):
+                    try:
+                        jobs, claimed = await self._claim_and_start(ahead, room, claim_more, report)
+                    except Exception:
+                        # A lost database connection, say. The sends already in flight still have their
+                        # outcomes recorded below (leaving them would turn known results into `unknown`);
+                        # claiming resumes at the next pass.
+                        log.exception("claiming failed; finishing the %d send(s) in flight", len(in_flight))
+                        claiming_failed, jobs, claimed = True, [], 0
+                    for job in jobs:
+                        in_flight.add(self._track(asyncio.create_task(self._send(job))))
+                    # Nothing more was due when the claim found nothing: claim again once a send ends.
+                    claim_more = claimed > 0 or (bool(jobs) and not ahead)
+                if not in_flight:
+                    break
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                failures = []
+                for task in done:
+                    if task.cancelled():
+                        continue
+                    outcome = task.result()
+                    if outcome.error is None:
+                        recording.add(self._track(asyncio.create_task(self._record(outcome, report))))
+                    else:
+                        failures.append(outcome)
+                # A failure may block or pause the outlet (429, a revoked token): that must be durable
+                # before the next start, or the pass would start another send to the same outlet.
+                for outcome in failures:
+                    await self._track(asyncio.create_task(self._record(outcome, report)))
+                if failures and ahead:
+                    await self._release_ahead(ahead)  # claimed before the block: claim them again later
+                claim_more = True
+        finally:
+            if ahead:
+                await self._release_ahead(ahead)
+            if recording:
+                await asyncio.gather(*recording, return_exceptions=True)
 
     def _track(self, task: asyncio.Task[T]) -> asyncio.Task[T]:
         """Remember a task so ``stop()`` can wait for it."""
@@ -173,27 +188,47 @@ class Dispatcher:
         task.add_done_callback(self._in_flight.discard)  # type: ignore[arg-type]
         return task
 
-    async def _claim_and_start(self, limit: int, report: PassReport) -> list[SendJob]:
-        """Two short transactions: lease a batch, then mark it ``sending`` just before the calls."""
-        def work() -> list[SendJob]:
-            now = self.hub.clock.now()
+    async def _claim_and_start(self, ahead: collections.deque[queries.Claim], room: int, claim: bool,
+                               report: PassReport) -> tuple[list[SendJob], int]:
+        """Top up the claims held ahead (a short transaction, only when fewer than ``room`` are
+        held), then mark ``sending`` the ``room`` oldest just before their calls (another).
+        Returns the jobs to send and how many rows were newly claimed."""
+        def work() -> tuple[list[SendJob], int]:
+            claimed = 0
+            if claim and len(ahead) < room:
+                now = self.hub.clock.now()
+                with self.hub.transaction() as s:
+                    claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease,
+                                               limit=max(room, self.batch) - len(ahead), limits=self.limits,
+                                               cost=self.cost)
+                report.claimed += len(claims)
+                claimed = len(claims)
+                if claims:
+                    crashpoints.reached("after_claim")
+                ahead.extend(claims)
+            starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
+            if not starting:
+                return [], claimed
             with self.hub.transaction() as s:
-                claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease, limit=limit,
-                                           limits=self.limits, cost=self.cost)
-            report.claimed += len(claims)
-            if not claims:
-                return []
-            crashpoints.reached("after_claim")
-            with self.hub.transaction() as s:
-                jobs = transitions.start_sending_batch(s, claims, worker=self.owner, now=self.hub.clock.now(),
+                jobs = transitions.start_sending_batch(s, starting, worker=self.owner, now=self.hub.clock.now(),
                                                        lease=self.lease, media_dir=self.media_dir)
-            for _ in range(len(claims) - len(jobs)):
+            for _ in range(len(starting) - len(jobs)):
                 report.count("skipped")
             if jobs:
                 crashpoints.reached("after_sending")
-            return jobs
+            return jobs, claimed
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def _release_ahead(self, ahead: collections.deque[queries.Claim]) -> None:
+        """Hand back rows claimed ahead that will not be started in this pass (never sent)."""
+        claims = list(ahead)
+        ahead.clear()
+        now = self.hub.clock.now()
+        try:
+            await self._db(lambda s: queries.release_claims(s, claims, now))
+        except Exception:  # the lease sweep returns them to `pending` when their lease ends
+            log.exception("could not release %d deliveries claimed ahead", len(claims))
 
     async def _send(self, job: SendJob) -> Outcome:
         """The publisher call; never raises (a failure becomes the outcome's classified error).
@@ -201,12 +236,10 @@ class Dispatcher:
         A delivery refused midway before (``parts_done`` > 0) resumes at the call that was refused,
         with the ids already posted, so no part is posted twice.
         """
-        plan = None
         try:
             publisher = self.publishers.get(job.platform)
             target = target_from_job(job)
             post = post_from_job(job)
-            plan = plan_of(publisher, job)
             if job.parts_done and supports_resume(publisher):
                 call = publisher.publish(post, target, start_at=job.parts_done,
                                          prior_external_ids=tuple(job.external_ids))
@@ -217,22 +250,30 @@ class Dispatcher:
                 call = publisher.publish(post, target)
             result = await asyncio.wait_for(call, timeout=self.send_timeout)
         except PublishError as exc:
-            return self._failure(job, exc, plan)
+            return self._failure(job, exc)
         except TimeoutError:
             return self._failure(job, PublishError(
-                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"), plan)
+                ErrorClass.AMBIGUOUS, f"no answer within {self.send_timeout:.0f}s; the post may exist"))
         except Exception as exc:  # a bug after the request may have gone out: never retry blindly
             log.exception("delivery %s: unexpected error from the %s publisher", job.delivery_id, job.platform)
             return self._failure(job, PublishError(
-                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"), plan)
+                ErrorClass.AMBIGUOUS, f"unexpected {type(exc).__name__}: {exc}"))
         crashpoints.reached("after_platform_accepted")
         if job.external_ids and result.external_ids[:len(job.external_ids)] != job.external_ids:
             # a resumed post: the delivery keeps every id of the post, the earlier parts first
             result.external_ids = [*job.external_ids, *result.external_ids]
         return Outcome(job, self.hub.clock.now(), result=result)
 
-    def _failure(self, job: SendJob, exc: PublishError, plan: object | None = None) -> Outcome:
+    def _failure(self, job: SendJob, exc: PublishError) -> Outcome:
         log.warning("delivery %s to outlet %s (%s): %s", job.delivery_id, job.outlet_id, job.platform, exc)
+        # The post plan says what a refusal cost against the windows; it is made only for failures
+        # (a successful send keeps its whole charge), so the hot path never plans a post twice.
+        plan = None
+        if job.charged and exc.error_class in _DEFINITE:
+            try:
+                plan = plan_of(self.publishers.get(job.platform), job)
+            except Exception:  # an unknown platform: no plan, the charge is kept
+                plan = None
         return Outcome(job, self.hub.clock.now(), error=exc, sent_messages=_messages_sent(job, exc, plan))
 
     async def _record(self, outcome: Outcome, report: PassReport) -> None:
@@ -346,11 +387,13 @@ class Dispatcher:
         self._executor.shutdown(wait=False)
 
 
+_DEFINITE = (ErrorClass.RATE_LIMITED, ErrorClass.RETRYABLE, ErrorClass.PERMANENT, ErrorClass.NEEDS_HUMAN)
+
+
 def _messages_sent(job: SendJob, exc: PublishError, plan: object | None) -> int | None:
     """What a failed send really cost against the chat's windows, when the outcome is definite
     (a refusal: the calls before ``completed_calls``); None keeps the whole charge (unknown)."""
-    if exc.error_class not in (ErrorClass.RATE_LIMITED, ErrorClass.RETRYABLE, ErrorClass.PERMANENT,
-                               ErrorClass.NEEDS_HUMAN):
+    if exc.error_class not in _DEFINITE:
         return None
     calls = getattr(plan, "calls", None)
     if calls is None:

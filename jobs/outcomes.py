@@ -106,9 +106,10 @@ class OutcomeWriter:
                 retry_after=e.retry_after, new_chat_id=e.new_chat_id, partial_ids=e.partial_external_ids,
                 completed_calls=e.completed_calls, max_attempts=self._max_attempts,
                 rng=self._rng))  # type: ignore[arg-type]
-        # The send ledger: each post's charge now counts from when its last message went out.
+        # The send ledger: each post's charge now counts from when its last message went out
+        # (only sends the claim charged: an unlimited outlet's outcome has no row to close).
         ledger.close(session, [(o.job.delivery_id, o.job.fence, o.at, None if o.result is not None else o.sent_messages)
-                               for o in outcomes])
+                               for o in outcomes if o.job.charged])
         roll_up_items(session, {o.job.item_id for o in sent if o.job.delivery_id in sent_ok},
                       max(o.at for o in outcomes))
         return states

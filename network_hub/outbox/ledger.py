@@ -176,6 +176,14 @@ def close(session: Session, closing: list[tuple[int, int, datetime, int | None]]
                                                    messages=bindparam("c_m")), adjust)
 
 
+def drop(session: Session, charges: list[tuple[int, int]]) -> None:
+    """Remove the charges of claims handed back unsent: (delivery_id, fence) pairs."""
+    if charges:
+        session.connection().execute(
+            delete(L).where(L.c.delivery_id == bindparam("c_d"), L.c.fence == bindparam("c_f")),
+            [{"c_d": d, "c_f": f} for d, f in charges])
+
+
 def prune(session: Session, now: datetime, *, keep: timedelta) -> int:
     """Drop rows no window can count any more (closed, or open past any lease)."""
     return session.execute(delete(L).where(L.c.at < now - keep)).rowcount

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Delivery, NewsItem, Outlet, Photo
@@ -51,6 +51,7 @@ class Claim:
     fence: int
     outlet_id: int
     item_id: int
+    charged: bool = False  # the claim charged the send ledger (its outcome must close the charge)
 
 
 def _due_deliveries(now: datetime) -> Any:
@@ -141,6 +142,8 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
     windows = {o.id: ledger.windows_for(limits, o.platform, o.address) for o in outlets}
     picked: list[tuple[Any, list[Candidate]]] = []
     room = limit
+    # A fair share per outlet, so a claim of many rows (claim ahead) does not drain one outlet first.
+    share = -(-limit // len(outlets))
     for outlet in outlets:
         if room <= 0:
             break
@@ -151,7 +154,7 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
             .where(D.c.outlet_id == outlet.id, _due_deliveries(now))
             # a post refused midway first: half of it is already in front of residents
             .order_by(D.c.parts_done.desc(), D.c.due_at, D.c.id)
-            .limit(1 if single else room)
+            .limit(1 if single else min(room, share))
         )
         if postgres:
             pick = pick.with_for_update(skip_locked=True, of=D)
@@ -219,7 +222,7 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
             )
             .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
         ).all()
-        claims.extend(Claim(r.id, r.fence, r.outlet_id, r.item_id) for r in rows)
+        claims.extend(Claim(r.id, r.fence, r.outlet_id, r.item_id, r.id in charged) for r in rows)
         ledger.charge_rows(session, [
             {"scope": w.scope, "at": now, "messages": charged[r.id][0], "delivery_id": r.id, "fence": r.fence}
             for r in rows if r.id in charged for w in charged[r.id][1]
@@ -290,6 +293,24 @@ def release_owned(session: Session, owner: str, now: datetime) -> int:
         .values(state=DeliveryState.PENDING.value, lease_owner=None, lease_until=None, updated_at=now)
     )
     return result.rowcount
+
+
+def release_claims(session: Session, claims: list[Claim], now: datetime) -> int:
+    """Hand back claims that will not be started (claimed ahead, then the pass ended or an outlet
+    was blocked): claimed → pending, fenced, and their send-ledger charges dropped (nothing was
+    sent). A claim whose lease was lost meanwhile is left as it is."""
+    if not claims:
+        return 0
+    lifecycle.check(DeliveryState.CLAIMED, DeliveryState.PENDING)
+    keys = [(c.delivery_id, c.fence) for c in claims]
+    released = session.execute(
+        update(D)
+        .where(tuple_(D.c.id, D.c.fence).in_(keys), D.c.state == DeliveryState.CLAIMED.value)
+        .values(state=DeliveryState.PENDING.value, lease_owner=None, lease_until=None, updated_at=now)
+        .returning(D.c.id)
+    ).scalars().all()
+    ledger.drop(session, [(c.delivery_id, c.fence) for c in claims if c.charged and c.delivery_id in set(released)])
+    return len(released)
 
 
 def claim_followups(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Claim]:

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
-from network_hub.db.models import Delivery, Member, NewsItem, Outlet
+from network_hub.db.models import AuditEvent, Delivery, Member, NewsItem, Notification, Outlet
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox.routing_people import moderators_of_village
-from network_hub.states import DeliveryState, ItemStatus
+from network_hub.states import DeliveryState, ItemStatus, MemberStatus, NotificationState
+
+_D = Delivery.__table__
+_I = NewsItem.__table__
+_O = Outlet.__table__
+_M = Member.__table__
+_E = AuditEvent.__table__
+_N = Notification.__table__
 
 IN_FLIGHT = (
     DeliveryState.PENDING, DeliveryState.CLAIMED, DeliveryState.SENDING,
@@ -92,18 +99,20 @@ def _target_status(counts: dict[str, int]) -> str | None:
 def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[int, str]:
     """``roll_up_item`` for a batch: one counting query, work only for items whose status changes.
 
-    Items becoming ``published`` (the dispatcher's common case) are rolled up together — one query
-    each for the items, their links and their authors — with exactly ``roll_up_item``'s effects;
-    the rare partial or failed outcomes go through ``roll_up_item`` one by one."""
+    Items becoming ``published`` (the dispatcher's common case) are rolled up together with Core
+    statements — the items' update, their links, their authors, the audit rows and the authors'
+    notifications each one statement per batch — with exactly ``roll_up_item``'s effects; the rare
+    partial or failed outcomes go through ``roll_up_item`` one by one."""
     if not item_ids:
         return {}
+    session.flush()  # the Core reads below must see ORM changes of this transaction (a failure's roll-up)
     counts: dict[int, dict[str, int]] = {i: {} for i in item_ids}
     for item_id, state, n in session.execute(
-        select(Delivery.item_id, Delivery.state, func.count())
-        .where(Delivery.item_id.in_(item_ids)).group_by(Delivery.item_id, Delivery.state)
+        select(_D.c.item_id, _D.c.state, func.count())
+        .where(_D.c.item_id.in_(item_ids)).group_by(_D.c.item_id, _D.c.state)
     ).all():
         counts[item_id][state] = n
-    statuses = dict(session.execute(select(NewsItem.id, NewsItem.status).where(NewsItem.id.in_(item_ids))).all())
+    statuses = dict(session.execute(select(_I.c.id, _I.c.status).where(_I.c.id.in_(item_ids))).all())
     changed: dict[int, str] = {}
     published: list[int] = []
     for item_id in sorted(item_ids):
@@ -122,34 +131,50 @@ def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[i
 
 
 def _publish_items(session: Session, item_ids: list[int], now: datetime) -> dict[int, str]:
-    """Every delivery of these items is sent (or cancelled): mark them published, audit, tell authors."""
-    items = list(session.scalars(
-        select(NewsItem).where(NewsItem.id.in_(item_ids)).order_by(NewsItem.id)
-        .execution_options(populate_existing=True)))
-    links: dict[int, list[dict[str, str | None]]] = {i: [] for i in item_ids}
+    """Every delivery of these items is sent (or cancelled): mark them published, audit, tell authors.
+
+    The rows written are those of ``roll_up_item`` (``audit.record`` and ``notifications.enqueue``:
+    an audit event per item, a notification to an active author), in one statement each."""
+    items = session.execute(
+        select(_I.c.id, _I.c.status, _I.c.receipt_no, _I.c.title, _I.c.author_id)
+        .where(_I.c.id.in_(item_ids), _I.c.status.in_([s.value for s in ROLLABLE]),
+               _I.c.status != ItemStatus.PUBLISHED.value)
+        .order_by(_I.c.id)).all()
+    if not items:
+        return {}
+    # Fenced on the status just read: an item another transaction moved meanwhile is left alone.
+    publish = (
+        update(_I)
+        .where(_I.c.id == bindparam("p_id"), _I.c.status == bindparam("p_before"))
+        .values(status=ItemStatus.PUBLISHED.value, version=_I.c.version + 1, updated_at=now,
+                published_at=func.coalesce(_I.c.published_at, now))
+    )
+    params = [{"p_id": i.id, "p_before": i.status} for i in items]
+    conn = session.connection()
+    if conn.execute(publish, params).rowcount != len(params):
+        items = [i for i, p in zip(items, params, strict=True) if conn.execute(publish, [p]).rowcount == 1]
+        if not items:
+            return {}
+    links: dict[int, list[dict[str, str | None]]] = {i.id: [] for i in items}
     for item_id, name, platform, permalink in session.execute(
-        select(Delivery.item_id, Outlet.name, Outlet.platform, Delivery.permalink)
-        .join(Outlet, Outlet.id == Delivery.outlet_id)
-        .where(Delivery.item_id.in_(item_ids), Delivery.state == DeliveryState.SENT)
-        .order_by(Delivery.id)
+        select(_D.c.item_id, _O.c.name, _O.c.platform, _D.c.permalink)
+        .join(_O, _O.c.id == _D.c.outlet_id)
+        .where(_D.c.item_id.in_(list(links)), _D.c.state == DeliveryState.SENT.value)
+        .order_by(_D.c.id)
     ).all():
         links[item_id].append({"outlet": name, "platform": platform, "permalink": permalink})
-    # Load the authors once, so enqueue's per-member lookups hit the session's identity map.
-    list(session.scalars(select(Member).where(Member.id.in_({i.author_id for i in items}))))
-    changed: dict[int, str] = {}
-    for item in items:
-        if item.status not in ROLLABLE or item.status == ItemStatus.PUBLISHED:
-            continue
-        before = item.status
-        item.status = ItemStatus.PUBLISHED
-        item.version += 1
-        item.updated_at = now
-        if item.published_at is None:
-            item.published_at = now
-        audit.record(session, at=now, action=f"item.{ItemStatus.PUBLISHED}", object_type="news_item",
-                     object_id=item.id, before={"status": before}, after={"status": ItemStatus.PUBLISHED})
-        payload = {"receipt_no": item.receipt_no, "title": item.title, "links": links[item.id], "failed": 0}
-        enqueue(session, member_id=item.author_id, kind=NotificationKind.ITEM_PUBLISHED, now=now, item_id=item.id,
-                payload=payload)
-        changed[item.id] = ItemStatus.PUBLISHED
-    return changed
+    conn.execute(insert(_E), [
+        {"at": now, "actor_id": None, "actor_label": "system", "action": f"item.{ItemStatus.PUBLISHED}",
+         "object_type": "news_item", "object_id": str(i.id), "before": {"status": i.status},
+         "after": {"status": ItemStatus.PUBLISHED}, "reason": None}
+        for i in items])
+    active = set(session.execute(select(_M.c.id).where(
+        _M.c.id.in_({i.author_id for i in items}), _M.c.status == MemberStatus.ACTIVE.value)).scalars())
+    notes = [
+        {"member_id": i.author_id, "kind": NotificationKind.ITEM_PUBLISHED, "item_id": i.id,
+         "payload": {"receipt_no": i.receipt_no, "title": i.title, "links": links[i.id], "failed": 0},
+         "state": NotificationState.PENDING.value, "due_at": now, "created_at": now}
+        for i in items if i.author_id in active]
+    if notes:
+        conn.execute(insert(_N), notes)
+    return {i.id: ItemStatus.PUBLISHED for i in items}

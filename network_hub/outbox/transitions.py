@@ -18,16 +18,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
-from network_hub.areas import attributions
-from network_hub.db.models import Delivery, DeliveryAttempt, NewsItem, Outlet, Photo
+from network_hub.areas import ancestors, village_label
+from network_hub.db.models import Area, Delivery, DeliveryAttempt, NewsItem, Outlet, Photo
 from network_hub.line.quota import tell_admins_once
 from network_hub.line.retry_keys import assign_retry_keys
 from network_hub.notifications import NotificationKind, enqueue
-from network_hub.outbox import queries
+from network_hub.outbox import lifecycle, queries
 from network_hub.outbox.backoff import full_jitter
 from network_hub.outbox.rollup import roll_up_item
 from network_hub.outbox.routing_people import admins_of_area, moderators_of_village
@@ -35,6 +35,12 @@ from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemSta
 
 log = logging.getLogger(__name__)
 S = DeliveryState
+_D = Delivery.__table__
+_T = DeliveryAttempt.__table__
+_I = NewsItem.__table__
+_O = Outlet.__table__
+_P = Photo.__table__
+_A = Area.__table__
 
 
 @dataclass
@@ -65,6 +71,9 @@ class SendJob:
     parts_done: int = 0  # calls of the post plan already done: the send resumes here
     line_retry_key: str | None = None  # LINE: X-Line-Retry-Key (network_hub.line.retry_keys)
     line_retry_key_at: datetime | None = None
+    # The claim charged this send to the send ledger: its outcome closes the charge. False skips
+    # that UPDATE (an unlimited outlet); a charge left open only counts until the lease ends.
+    charged: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,37 +91,77 @@ class JobKey:
     parts_done: int = 0
     line_retry_key: str | None = None
     line_retry_key_at: datetime | None = None
+    charged: bool = True
 
 
 def load_jobs(session: Session, keys: list[JobKey], now: datetime, media_dir: Path) -> list[SendJob]:
-    """Everything the sends of a batch need, in a handful of queries (not a few per delivery)."""
+    """Everything the sends of a batch need, in four Core queries (items, outlets, photos, areas)."""
     if not keys:
         return []
-    item_ids = {k.item_id for k in keys}
-    items = {i.id: i for i in session.scalars(select(NewsItem).where(NewsItem.id.in_(item_ids)))}
-    outlets = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_({k.outlet_id for k in keys})))}
-    photos: dict[int, list[Photo]] = {}
-    for photo in session.scalars(select(Photo).where(Photo.item_id.in_(item_ids)).order_by(Photo.position)):
-        photos.setdefault(photo.item_id, []).append(photo)
-    footers = attributions(session, {i.village_code for i in items.values()})
+    return _build_jobs(session, keys, _item_rows(session, {k.item_id for k in keys}),
+                       _outlet_rows(session, {k.outlet_id for k in keys}), now, media_dir)
+
+
+def _item_rows(session: Session, item_ids: set[int]) -> dict[int, Any]:
+    rows = session.execute(select(
+        _I.c.id, _I.c.status, _I.c.receipt_no, _I.c.category, _I.c.title, _I.c.body, _I.c.village_code,
+        _I.c.scheduled_at, _I.c.decided_at).where(_I.c.id.in_(item_ids))).all()
+    return {r.id: r for r in rows}
+
+
+def _outlet_rows(session: Session, outlet_ids: set[int]) -> dict[int, Any]:
+    return {o.id: o for o in session.execute(select(
+        _O.c.id, _O.c.platform, _O.c.address, _O.c.name, _O.c.token_env, _O.c.token_file, _O.c.thai_digits,
+        _O.c.status, _O.c.blocked_until,
+    ).where(_O.c.id.in_(outlet_ids))).all()}
+
+
+def _build_jobs(session: Session, keys: list[JobKey], items: dict[int, Any], outlets: dict[int, Any],
+                now: datetime, media_dir: Path) -> list[SendJob]:
+    photos: dict[int, list[dict[str, Any]]] = {}
+    for p in session.execute(select(_P.c.item_id, _P.c.sha256, _P.c.path, _P.c.telegram_file_id)
+                             .where(_P.c.item_id.in_({k.item_id for k in keys})).order_by(_P.c.position)):
+        photos.setdefault(p.item_id, []).append(
+            {"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id})
+    footers = _attributions(session, {i.village_code for i in items.values()})
     jobs = []
     for key in keys:
         item, outlet = items[key.item_id], outlets[key.outlet_id]
         jobs.append(SendJob(
             delivery_id=key.delivery_id, fence=key.fence, attempt_id=key.attempt_id, attempt_no=key.attempt_no,
             outlet_id=outlet.id, platform=outlet.platform, address=outlet.address, outlet_name=outlet.name,
-            token_env=outlet.token_env, token_file=outlet.token_file, thai_digits=outlet.thai_digits,
+            token_env=outlet.token_env, token_file=outlet.token_file, thai_digits=bool(outlet.thai_digits),
             item_id=item.id, receipt_no=item.receipt_no, category=item.category, title=item.title,
             body=item.body, attribution=footers[item.village_code],
             published_at=item.scheduled_at or item.decided_at or now,
-            photos=[{"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id}
-                    for p in photos.get(item.id, [])],
+            photos=[dict(p) for p in photos.get(item.id, [])],
             external_ids=list(key.external_ids),
             followup_action=key.followup_action,
             parts_done=key.parts_done,
             line_retry_key=key.line_retry_key, line_retry_key_at=key.line_retry_key_at,
+            charged=key.charged,
         ))
     return jobs
+
+
+def _attributions(session: Session, village_codes: set[str]) -> dict[str, dict[str, str]]:
+    """``areas.attributions`` read with one Core query (the names of each village's chain)."""
+    wanted = {code for v in village_codes for code in ancestors(v)}
+    chain = {a.code: a for a in session.execute(
+        select(_A.c.code, _A.c.level, _A.c.name_th, _A.c.is_community).where(_A.c.code.in_(wanted))).all()}
+
+    def name(code: str) -> str:
+        return chain[code].name_th if code in chain else ""
+
+    return {
+        v: {
+            "village": village_label(chain[v]) if v in chain else v,  # type: ignore[arg-type]
+            "tambon": name(v[:6]),
+            "district": name(v[:4]),
+            "province": name(v[:2]),
+        }
+        for v in village_codes
+    }
 
 
 def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | None]], now: datetime,
@@ -131,47 +180,72 @@ def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker
     """claimed → sending for a batch about to be sent concurrently, counting an attempt each.
 
     Claims whose lease was lost are skipped; claims of items withdrawn meanwhile are cancelled.
+    The hot path is Core statements only: the items (read once, for the withdrawal check and the
+    jobs), one fenced ``UPDATE … RETURNING`` of the deliveries, one multi-row ``INSERT … RETURNING``
+    of the attempt rows, the items' ``publishing`` status, then outlets, photos and area names.
     """
     if not claims:
         return []
-    statuses = dict(session.execute(
-        select(NewsItem.id, NewsItem.status).where(NewsItem.id.in_({c.item_id for c in claims}))).all())
+    items = _item_rows(session, {c.item_id for c in claims})
     live = []
     for claim in claims:
-        status = statuses.get(claim.item_id)
+        item = items.get(claim.item_id)
+        status = item.status if item is not None else None
         if status in queries.POSTABLE_ITEM_STATES:
             live.append(claim)
         else:
             queries.transition(session, claim.delivery_id, claim.fence, (S.CLAIMED,), state=S.CANCELLED,
                                lease_owner=None, lease_until=None, updated_at=now,
                                last_error=f"not sent: the item is {status}")
+    # A claim held ahead may meet an outlet blocked or paused since (a 429 or a revoked token seen
+    # by another send): it goes back to `pending` and waits for the outlet like any other row.
+    outlets = _outlet_rows(session, {c.outlet_id for c in live})
+    held = [c for c in live if outlets[c.outlet_id].status != OutletStatus.ACTIVE.value
+            or (outlets[c.outlet_id].blocked_until is not None and outlets[c.outlet_id].blocked_until > now)]
+    if held:
+        queries.release_claims(session, held, now)
+        live = [c for c in live if c not in held]
     if not live:
         return []
+    lifecycle.check(S.CLAIMED, S.SENDING)
     started = session.execute(
-        update(Delivery)
-        .where(tuple_(Delivery.id, Delivery.fence).in_([(c.delivery_id, c.fence) for c in live]),
-               Delivery.state == S.CLAIMED)
-        .values(state=S.SENDING, attempts=Delivery.attempts + 1, lease_until=now + lease,
+        update(_D)
+        .where(tuple_(_D.c.id, _D.c.fence).in_([(c.delivery_id, c.fence) for c in live]),
+               _D.c.state == S.CLAIMED.value)
+        .values(state=S.SENDING.value, attempts=_D.c.attempts + 1, lease_until=now + lease,
                 sending_started_at=now, updated_at=now)
-        .returning(Delivery.id)
-    ).scalars().all()
+        .returning(_D.c.id, _D.c.fence, _D.c.attempts, _D.c.item_id, _D.c.outlet_id, _D.c.external_ids,
+                   _D.c.parts_done, _D.c.followup_action, _D.c.line_retry_key, _D.c.line_retry_key_at)
+    ).all()
     if not started:
         return []
-    deliveries = {d.id: d for d in session.scalars(
-        select(Delivery).where(Delivery.id.in_(started)).execution_options(populate_existing=True))}
-    attempts = [DeliveryAttempt(delivery_id=d.id, attempt_no=d.attempts, fence=d.fence, worker=worker,
-                                started_at=now) for d in deliveries.values()]
-    session.add_all(attempts)
+    started = sorted(started, key=lambda r: r.id)
+    attempt_ids = dict(session.execute(
+        insert(_T).returning(_T.c.delivery_id, _T.c.id),
+        [{"delivery_id": d.id, "attempt_no": d.attempts, "fence": d.fence, "worker": worker, "started_at": now,
+          "external_ids": []} for d in started],
+    ).all())
     session.execute(
-        update(NewsItem)
-        .where(NewsItem.id.in_({d.item_id for d in deliveries.values()}),
-               NewsItem.status.in_((ItemStatus.APPROVED, ItemStatus.SCHEDULED)))
-        .values(status=ItemStatus.PUBLISHING, updated_at=now)
+        update(_I)
+        .where(_I.c.id.in_({d.item_id for d in started}),
+               _I.c.status.in_((ItemStatus.APPROVED.value, ItemStatus.SCHEDULED.value)))
+        .values(status=ItemStatus.PUBLISHING.value, updated_at=now)
     )
-    session.flush()
-    by_delivery = {a.delivery_id: a for a in attempts}
-    jobs = _load_jobs(session, [(d, by_delivery[d.id]) for d in deliveries.values()], now, media_dir)
-    assign_retry_keys(jobs, deliveries, now)  # LINE: the X-Line-Retry-Key is stored before the send
+    charged = {c.delivery_id for c in live if c.charged}
+    keys = [JobKey(delivery_id=d.id, item_id=d.item_id, outlet_id=d.outlet_id, fence=d.fence,
+                   attempt_id=attempt_ids[d.id], attempt_no=d.attempts, external_ids=tuple(d.external_ids or []),
+                   followup_action=d.followup_action, parts_done=d.parts_done or 0,
+                   line_retry_key=d.line_retry_key, line_retry_key_at=d.line_retry_key_at,
+                   charged=d.id in charged)
+            for d in started]
+    jobs = _build_jobs(session, keys, items, outlets, now, media_dir)
+    line = [job for job in jobs if job.platform == "line"]
+    if line:
+        # LINE: the X-Line-Retry-Key is stored before the send (ORM rows: rare, off the hot path)
+        deliveries = {d.id: d for d in session.scalars(
+            select(Delivery).where(Delivery.id.in_([j.delivery_id for j in line]))
+            .execution_options(populate_existing=True))}
+        assign_retry_keys(line, deliveries, now)
     return jobs
 
 
