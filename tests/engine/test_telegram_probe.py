@@ -1,18 +1,21 @@
 """Telegram unknowns settle themselves: the probe forwards the channel's ids after the last known
 post into the hub's probe chat and reads the receipt marker (publishers/telegram_probe.py), through
-the real publisher (python-telegram-bot) against the loopback fake, on SQLite and PostgreSQL."""
+the real publisher (python-telegram-bot) against the loopback fake, on SQLite and PostgreSQL.
+The probe's forwards and deletes are charged to the send ledger; a full window makes the
+reconciler wait (a short wait) or defer its Telegram unknowns to the next pass."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from jobs.dispatch import Dispatcher
 from jobs.reconcile import reconcile_unknown
-from network_hub.db.models import Delivery, Outlet
+from network_hub.db.models import Delivery, Outlet, SendLedger
+from network_hub.outbox import ledger
 from platform_fakes.telegram import FakeTelegram
 from publishers.registry import Publishers
 from tests.engine.builders import add_approved_item, add_outlet
@@ -63,9 +66,35 @@ def delivery_of(hub, item_id: int) -> Delivery:
         return s.scalar(select(Delivery).where(Delivery.item_id == item_id))
 
 
-async def reconcile(hub, pubs) -> dict[str, int]:
+async def reconcile(hub, pubs, **kwargs) -> dict[str, int]:
     hub.clock.advance(seconds=11)  # past the short Telegram grace
-    return await reconcile_unknown(hub, pubs)
+    return await reconcile_unknown(hub, pubs, **kwargs)
+
+
+PROBE_SCOPE = f"telegram:chat:{PROBE}"
+
+
+def probe_charges(hub) -> dict[str, list[tuple[int | None, int, bool]]]:
+    """The probe's ledger rows (negative fences), by scope: (delivery id, messages, open)."""
+    with hub.transaction() as s:
+        rows = s.execute(select(SendLedger.scope, SendLedger.delivery_id, SendLedger.messages, SendLedger.open)
+                         .where(SendLedger.fence < 0).order_by(SendLedger.id)).all()
+    out: dict[str, list[tuple[int | None, int, bool]]] = {}
+    for scope, delivery_id, messages, is_open in rows:
+        out.setdefault(scope, []).append((delivery_id, messages, bool(is_open)))
+    return out
+
+
+def fill(hub, scope: str, messages: int, *, ago: float = 0.0) -> None:
+    """Someone else's closed charge of ``messages`` to ``scope``, ``ago`` seconds before now."""
+    at = hub.clock.now() - timedelta(seconds=ago)
+    with hub.transaction() as s:
+        ledger.charge_rows(s, [{"scope": scope, "at": at, "messages": messages, "delivery_id": 987654, "fence": 1}])
+        ledger.close(s, [(987654, 1, at, None)])
+
+
+def forwards_into_probe(tg: FakeTelegram) -> int:
+    return len(tg.chat(PROBE).messages)  # deleted ones included: every forward that went through
 
 
 def visible(tg: FakeTelegram, chat: int) -> list:
@@ -78,7 +107,7 @@ async def test_found_by_forwarding_becomes_sent_with_its_ids(hub, tg, pubs, net)
     tg.drop_next("sendMessage", commit=True)  # the post exists, its answer is lost
     item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
     assert delivery_of(hub, item_id).state == "unknown"
-    assert await reconcile(hub, pubs) == {"found": 1, "absent": 0, "undecided": 0}
+    assert await reconcile(hub, pubs) == {"found": 1, "absent": 0, "undecided": 0, "deferred": 0}
     d = delivery_of(hub, item_id)
     assert d.state == "sent" and d.external_ids == [str(tg.posts(CHANNEL)[-1].message_id)]
     assert tg.count(CHANNEL) == 2  # nothing sent again
@@ -91,7 +120,7 @@ async def test_absent_past_the_end_is_sent_again_once(hub, tg, pubs, net) -> Non
     tg.drop_next("sendMessage", commit=False)  # the request never took effect, the answer is lost
     item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
     assert delivery_of(hub, item_id).state == "unknown"
-    assert await reconcile(hub, pubs) == {"found": 0, "absent": 1, "undecided": 0}
+    assert await reconcile(hub, pubs) == {"found": 0, "absent": 1, "undecided": 0, "deferred": 0}
     assert delivery_of(hub, item_id).state == "pending"
     await Dispatcher(hub, pubs, owner="w", rng=random.Random(1)).run_once()
     assert delivery_of(hub, item_id).state == "sent"
@@ -105,7 +134,7 @@ async def test_an_unreadable_channel_leaves_it_with_a_person(hub, tg, pubs, net)
     tg.drop_next("sendMessage", commit=True)
     item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
     tg.chat(CHANNEL).bot_status = "left"
-    assert await reconcile(hub, pubs) == {"found": 0, "absent": 0, "undecided": 1}
+    assert await reconcile(hub, pubs) == {"found": 0, "absent": 0, "undecided": 1, "deferred": 0}
     assert delivery_of(hub, item_id).state == "unknown"
 
 
@@ -115,7 +144,7 @@ async def test_someone_elses_message_after_the_last_post_leaves_it_with_a_person
     tg.drop_next("sendMessage", commit=False)
     item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
     tg._new_message(tg.chat(CHANNEL), text="ประกาศจากแอดมินช่อง")  # posted by a person, no marker
-    assert await reconcile(hub, pubs) == {"found": 0, "absent": 0, "undecided": 1}
+    assert await reconcile(hub, pubs) == {"found": 0, "absent": 0, "undecided": 1, "deferred": 0}
     assert delivery_of(hub, item_id).state == "unknown"
 
 
@@ -123,5 +152,88 @@ async def test_without_an_earlier_post_to_count_from_it_stays_with_a_person(hub,
     people, outlet_id = net
     tg.drop_next("sendMessage", commit=False)
     item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวแรกซึ่งไม่รู้ผล")  # nothing to count from
-    assert await reconcile(hub, pubs) == {"found": 0, "absent": 0, "undecided": 1}
+    assert await reconcile(hub, pubs) == {"found": 0, "absent": 0, "undecided": 1, "deferred": 0}
     assert delivery_of(hub, item_id).state == "unknown"
+
+
+async def test_the_probes_forwards_and_deletes_are_charged_to_the_ledger(hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    await send_item(hub, pubs, people, outlet_id, "ข่าวแรกที่ส่งสำเร็จ")
+    tg.drop_next("sendMessage", commit=True)
+    item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
+    delivery_id = delivery_of(hub, item_id).id
+    assert await reconcile(hub, pubs) == {"found": 1, "absent": 0, "undecided": 0, "deferred": 0}
+    attempts = len(tg.calls("forwardMessage"))
+    assert attempts == 2 and forwards_into_probe(tg) == 1  # the post, then one id past the end
+    charges = probe_charges(hub)
+    # One message into the probe chat per forward; the forward and its delete against the bot.
+    assert charges[PROBE_SCOPE] == [(delivery_id, 1, False)] * attempts
+    assert charges[ledger.TELEGRAM_BOT_SCOPE] == [(delivery_id, 2, False)] * attempts
+    with hub.transaction() as s:
+        assert ledger.recent_messages(s, PROBE_SCOPE, hub.clock.now(), 60) == attempts
+
+
+async def test_a_full_probe_chat_window_defers_every_telegram_unknown_to_the_next_pass(hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    await send_item(hub, pubs, people, outlet_id, "ข่าวแรกที่ส่งสำเร็จ")
+    tg.drop_next("sendMessage", commit=True)
+    first = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
+    tg.drop_next("sendMessage", commit=True)
+    second = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สามซึ่งไม่รู้ผล")
+    hub.clock.advance(seconds=11)
+    fill(hub, PROBE_SCOPE, hub.settings.telegram_chat_per_window)  # 20 a minute, all used just now
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    counts = await reconcile_unknown(hub, pubs, sleep=sleep)
+    assert counts == {"found": 0, "absent": 0, "undecided": 0, "deferred": 2}
+    assert waits == [] and tg.calls("forwardMessage") == []  # not a single call: the window is full
+    assert probe_charges(hub) == {}
+    assert {delivery_of(hub, first).state, delivery_of(hub, second).state} == {"unknown"}
+    hub.clock.advance(seconds=61)  # the window has room again
+    counts = await reconcile_unknown(hub, pubs, sleep=sleep)
+    assert counts == {"found": 2, "absent": 0, "undecided": 0, "deferred": 0}
+    assert tg.count(CHANNEL) == 3  # nothing sent again
+
+
+async def test_a_nearly_full_bot_window_makes_the_probe_wait_then_read(hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    await send_item(hub, pubs, people, outlet_id, "ข่าวแรกที่ส่งสำเร็จ")
+    tg.drop_next("sendMessage", commit=True)
+    item_id = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
+    hub.clock.advance(seconds=11)
+    start = hub.clock.now()
+    fill(hub, ledger.TELEGRAM_BOT_SCOPE, 29, ago=0.5)  # 30 a second: one call left, a forward needs two
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the fake clock moves as the reconciler waits
+        waits.append(seconds)
+        hub.clock.advance(seconds=seconds)
+
+    counts = await reconcile_unknown(hub, pubs, sleep=sleep)
+    assert counts == {"found": 1, "absent": 0, "undecided": 0, "deferred": 0}
+    assert delivery_of(hub, item_id).state == "sent"
+    # The 29 calls leave the bot's window (one second and its slack) 0.5 s after the pass began.
+    room = start - timedelta(seconds=0.5) + timedelta(seconds=1 + min(hub.settings.rate_window_slack_s, 0.05))
+    assert waits == [(room - start).total_seconds()]
+    with hub.transaction() as s:
+        first_charge = s.scalar(select(SendLedger.at).where(SendLedger.scope == ledger.TELEGRAM_BOT_SCOPE,
+                                                            SendLedger.fence < 0).order_by(SendLedger.id).limit(1))
+    assert first_charge is not None and first_charge >= room
+
+
+async def test_a_429_while_probing_defers_and_settles_nothing(hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    await send_item(hub, pubs, people, outlet_id, "ข่าวแรกที่ส่งสำเร็จ")
+    tg.drop_next("sendMessage", commit=True)
+    first = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สองซึ่งไม่รู้ผล")
+    tg.drop_next("sendMessage", commit=True)
+    second = await send_item(hub, pubs, people, outlet_id, "ข่าวที่สามซึ่งไม่รู้ผล")
+    tg.fail_next("forwardMessage", error_code=429, description="Too Many Requests: retry after 7", retry_after=7)
+    counts = await reconcile(hub, pubs)
+    assert counts == {"found": 0, "absent": 0, "undecided": 0, "deferred": 2}
+    assert len(tg.calls("forwardMessage")) == 1  # the second unknown was not probed into the 429
+    assert {delivery_of(hub, first).state, delivery_of(hub, second).state} == {"unknown"}
+    assert await reconcile(hub, pubs) == {"found": 2, "absent": 0, "undecided": 0, "deferred": 0}
