@@ -36,6 +36,10 @@ LEVEL_EN = ("Province", "District", "Tambon", "Village")
 PREFIX_TH = {AreaLevel.PROVINCE: "จ.", AreaLevel.DISTRICT: "อ.", AreaLevel.SUBDISTRICT: "ต."}
 SEARCH_LIMIT = 20
 _CODE_LENGTHS = (2, 4, 6, 8)
+OUTSIDE_NOTE = (
+    "พบพื้นที่ชื่อนี้ แต่อยู่นอกพื้นที่ที่ท่านรับผิดชอบ จึงเลือกไม่ได้ หากจำเป็นกรุณาติดต่อผู้ดูแลระบบ",
+    "An area of that name exists, but outside your own area, so it cannot be chosen; ask an admin if needed",
+)
 
 
 def area_name(area: Area) -> str:
@@ -111,6 +115,7 @@ class Picker:
     query: str = ""
     hits: list[tuple[str, str]] = field(default_factory=list)
     allow_country: bool = False
+    outside_note: str = ""  # the name exists, but only outside ``roots``: say so instead of "not found"
 
 
 def chosen_area(form: Mapping[str, Any], prefix: str = "") -> str:
@@ -167,6 +172,8 @@ def build_picker(session: Session, form: Mapping[str, Any], roots: list[str], *,
     picker.query = " ".join(str(form.get(f"{prefix}area_q") or "").split())[:100]
     if picker.query:
         picker.hits = [(a.code, area_path_label(session, a.code)) for a in search(session, picker.query, roots)]
+        if not picker.hits and ROOT_AREA not in roots and search(session, picker.query, [ROOT_AREA], limit=1):
+            picker.outside_note = OUTSIDE_NOTE[1] if language == "en" else OUTSIDE_NOTE[0]
     return picker
 
 
@@ -184,6 +191,7 @@ def _roots_for(viewer: Viewer, action: str = "") -> list[str]:
     if action in {a.value for a in Action}:
         return viewer_roots(viewer, Action(action))
     roots = set(viewer_roots(viewer, Action.MANAGE_ROSTER)) | set(viewer_roots(viewer, Action.INVITE)) | set(
+        viewer_roots(viewer, Action.ASSIGN_ROLE)) | set(
         viewer_roots(viewer, Action.VIEW_STATS)) | set(viewer_roots(viewer, Action.SUBMIT))
     return [ROOT_AREA] if ROOT_AREA in roots else sorted(roots)
 

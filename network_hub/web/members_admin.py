@@ -2,7 +2,10 @@
 picker, passwords (an admin's reset and "change my password"), personal invites and merging.
 
 Every change goes through the roster services, which check the actor with ``permissions.require``
-and audit; a refused or invalid request re-renders the page with the Thai reason and the values
+and audit. Grants follow ``Action.ASSIGN_ROLE`` (``permissions.decide_assign``): an admin may give
+any role in their area, a coordinator the reporter and moderator roles inside their own area to the
+members of that area (never themselves); the page offers only that and the service checks it again.
+A refused or invalid request re-renders the page with the Thai reason and the values
 typed (no dead-end page) and changes nothing (one transaction). Forms carry the CSRF token and
 work without JavaScript; the area picker steps with ``step=1`` (a POST that changes nothing).
 """
@@ -45,10 +48,33 @@ router = APIRouter()
 _HTTP = {"PermissionDenied": 403, "NotFound": 404, "Conflict": 409, "InvalidInput": 400}
 
 
+# Wording of the grant form (Thai, English); the rest comes from office_text.
+GRANT_WORDING: dict[str, tuple[str, str]] = {
+    "grant_scope_coordinator": (
+        "ในฐานะผู้ประสานงาน ท่านมอบหรือถอนบทบาทผู้ส่งข่าวและผู้ตรวจข่าวได้เฉพาะในพื้นที่ที่ท่านรับผิดชอบ "
+        "บทบาทอื่นหรือพื้นที่อื่นต้องให้ผู้ดูแลระบบดำเนินการ",
+        "As a coordinator you may give or take away the reporter and moderator roles inside your own area; "
+        "other roles and areas are the admin's.",
+    ),
+    "grant_not_yours": (
+        "บทบาทนี้ถอนได้โดยผู้ดูแลระบบเท่านั้น",
+        "Only an admin may take this role away",
+    ),
+}
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     """``render`` with the office wording ``o`` added."""
-    return render(request, template, status_code=status_code, o=office_text.translator(language_of(request)),
-                  **context)
+    language = language_of(request)
+    office = office_text.translator(language)
+
+    def o(key: str, **values: object) -> str:
+        pair = GRANT_WORDING.get(key)
+        if pair is None:
+            return office(key, **values)
+        return pair[1] if language == "en" else pair[0]
+
+    return render(request, template, status_code=status_code, o=o, **context)
 
 
 def status_of(exc: HubError) -> int:
@@ -60,6 +86,10 @@ def bot_username(request: Request) -> str:
 
 
 def _roles_viewer_may_grant(viewer: Viewer) -> list[str]:
+    return roster.assignable_roles(viewer.actor)
+
+
+def _roles_for_new_member(viewer: Viewer) -> list[str]:
     return [r.value for r in Role] if viewer.can(Action.MANAGE_ROSTER) else []
 
 
@@ -69,6 +99,11 @@ def can_manage(session: Session, viewer: Viewer, member: Member) -> bool:
     except HubError:
         return False
     return True
+
+
+def can_assign(session: Session, viewer: Viewer, member: Member) -> bool:
+    """The viewer may change this member's roles (a coordinator: a reporter/moderator of their area)."""
+    return roster.may_assign_roles_of(session, viewer.actor, member)
 
 
 def can_invite_for(session: Session, viewer: Viewer, member: Member) -> bool:
@@ -82,7 +117,8 @@ def _load_member(session: Session, viewer: Viewer, member_id: int) -> Member:
     member = roster.get_member(session, member_id)
     if member.status == MemberStatus.FORGOTTEN and not can_manage(session, viewer, member):
         raise PermissionDenied(f"member {member_id} is forgotten", "ท่านไม่มีสิทธิ์ดูข้อมูลสมาชิกนี้")
-    if not (can_manage(session, viewer, member) or can_invite_for(session, viewer, member)):
+    if not (can_manage(session, viewer, member) or can_assign(session, viewer, member)
+            or can_invite_for(session, viewer, member)):
         raise PermissionDenied(f"member {viewer.member_id} may not see member {member_id}",
                                "ท่านไม่มีสิทธิ์ดูหรือแก้ไขข้อมูลสมาชิกนี้ (อยู่นอกพื้นที่ของท่าน)")
     return member
@@ -111,20 +147,27 @@ def member_view(request: Request, viewer: Viewer, member_id: int, *, error: str 
     with transaction(request) as session:
         member = _load_member(session, viewer, member_id)
         manage = can_manage(session, viewer, member)
+        assign = member.status != MemberStatus.FORGOTTEN and (manage or can_assign(session, viewer, member))
         grants = roster.grants_of(session, member.id)
+        pairs = [(g.role, g.area_code) for g in grants]
+        removable = {(g.role, g.area_code) for g in grants if assign and decide(
+            viewer.actor, Action.ASSIGN_ROLE, g.area_code, grant_role=g.role, target_id=member.id,
+            target_grants=pairs)}
         invite = active_personal_invite(session, member.id, at) if member.telegram_user_id is None else None
         if invite is not None and not decide(viewer.actor, Action.INVITE, invite.area_code, invite_role=invite.role):
             invite = None
         if invite is not None:
             record_links_shown(session, viewer, [invite], at)
-        picker = build_picker(session, form, viewer_roots(viewer, Action.MANAGE_ROSTER), prefix="grant_",
-                              language=viewer.language) if manage else None
+        picker = build_picker(session, form, viewer_roots(viewer, Action.ASSIGN_ROLE), prefix="grant_",
+                              language=viewer.language) if assign else None
         labels = area_labels(session, {g.area_code for g in grants})
         candidates = _merge_candidates(session, viewer, member) if manage else []
         session.expunge_all()
     bot = bot_username(request)
     return page(request, "member.html", status_code=status_code, member=member, grants=grants, labels=labels,
-                manage=manage, invite=invite, invite_url=invite_link(invite, bot) if invite and bot else "",
+                manage=manage, assign=assign, removable=removable,
+                coordinator_only=assign and not viewer.can(Action.MANAGE_ROSTER), invite=invite,
+                invite_url=invite_link(invite, bot) if invite and bot else "",
                 bot_configured=bool(bot), can_invite=member.telegram_user_id is None and member.status == "active",
                 picker=picker, roles=_roles_viewer_may_grant(viewer), candidates=candidates, error=error,
                 form=form, done=done, is_self=viewer.member_id == member.id)
@@ -147,7 +190,7 @@ def _new_form(request: Request, viewer: Viewer, form: FormData | dict[str, Any],
     with transaction(request) as session:
         picker = build_picker(session, form, viewer_roots(viewer, Action.MANAGE_ROSTER), language=viewer.language)
     return page(request, "member_new.html", status_code=status_code, picker=picker, form=form, error=error,
-                roles=_roles_viewer_may_grant(viewer))
+                roles=_roles_for_new_member(viewer))
 
 
 @router.get("/roster/members/new")
@@ -242,7 +285,7 @@ async def forget(request: Request, member_id: int, viewer: Viewer = VIEWER) -> R
 @router.post("/roster/members/{member_id}/grants", dependencies=[CSRF])
 async def add_grant(request: Request, member_id: int, viewer: Viewer = VIEWER) -> Response:
     form = await request.form()
-    viewer.require_anywhere(Action.MANAGE_ROSTER)  # permission before input checks
+    roster.require_assign_somewhere(viewer.actor, str(form.get("role", "")))  # permission before input checks
     if form.get("step"):
         return member_view(request, viewer, member_id, form=form)
 
@@ -256,6 +299,7 @@ async def add_grant(request: Request, member_id: int, viewer: Viewer = VIEWER) -
 @router.post("/roster/members/{member_id}/grants/remove", dependencies=[CSRF])
 async def remove_grant(request: Request, member_id: int, viewer: Viewer = VIEWER) -> Response:
     form = await request.form()
+    roster.require_assign_somewhere(viewer.actor, str(form.get("role", "")))  # permission before input checks
 
     def work(session: Session, at: datetime) -> None:
         roster.remove_grant(session, member_id, str(form.get("role", "")), str(form.get("area", "")), now=at,
