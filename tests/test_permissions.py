@@ -143,3 +143,97 @@ def test_load_actor_reads_grants_and_status(hub) -> None:
 def test_load_actor_of_an_unknown_member_is_not_found(hub) -> None:
     with hub.transaction() as s, pytest.raises(NotFound):
         load_actor(s, 424242)
+
+
+# -- ASSIGN_ROLE: who may give or take away which role, to whom ----------------------------------
+TARGET_ID = 55
+
+
+@pytest.mark.parametrize("relation", list(RELATIONS))
+@pytest.mark.parametrize("grant_role", list(Role))
+@pytest.mark.parametrize("role", list(Role))
+def test_who_may_assign_which_role(role: Role, grant_role: Role, relation: str) -> None:
+    """Every role × role to give × area relation, for a reporter of the target area."""
+    grant_area, target, reaches = RELATIONS[relation]
+    actor = Actor(member_id=MEMBER_ID, grants=((role.value, grant_area),))
+    may = role == A or (role == C and grant_role in (R, M))
+    decision = decide(actor, Action.ASSIGN_ROLE, target, grant_role=grant_role.value, target_id=TARGET_ID,
+                      target_grants=((R.value, target),))
+    assert decision.allowed is (reaches and may), f"{role} gives {grant_role} ({relation})"
+    if not decision.allowed:
+        assert decision.reason_en and decision.reason_th
+        assert not any("a" <= ch <= "z" for ch in decision.reason_th)  # Thai, no raw role codes
+
+
+def test_assign_refusals_say_why_in_thai() -> None:
+    coordinator = Actor(member_id=MEMBER_ID, grants=((C.value, "5201"),))
+    moderator = Actor(member_id=MEMBER_ID, grants=((M.value, "520101"),))
+    reporter_inside = ((R.value, "52010101"),)
+    outside = decide(coordinator, Action.ASSIGN_ROLE, "50010101", grant_role=R.value, target_id=TARGET_ID,
+                     target_grants=reporter_inside)
+    assert "นอกพื้นที่ที่ท่านรับผิดชอบ" in outside.reason_th
+    too_high = decide(coordinator, Action.ASSIGN_ROLE, "52010101", grant_role=C.value, target_id=TARGET_ID,
+                      target_grants=reporter_inside)
+    assert "ผู้ประสานงานต้องให้ผู้ดูแลระบบดำเนินการ" in too_high.reason_th
+    not_theirs = decide(moderator, Action.ASSIGN_ROLE, "52010101", grant_role=R.value, target_id=TARGET_ID,
+                        target_grants=reporter_inside)
+    assert "ไม่มีสิทธิ์มอบหรือถอนบทบาท" in not_theirs.reason_th
+    own = decide(coordinator, Action.ASSIGN_ROLE, "52010101", grant_role=M.value, target_id=MEMBER_ID,
+                 target_grants=((C.value, "5201"),))
+    assert "ของตนเอง" in own.reason_th
+
+
+@pytest.mark.parametrize("grant_role", [R, M])
+def test_a_coordinator_never_assigns_to_themselves_an_admin_may(grant_role: Role) -> None:
+    coordinator = Actor(member_id=MEMBER_ID, grants=((C.value, "5201"),))
+    mine = ((C.value, "5201"),)
+    assert not decide(coordinator, Action.ASSIGN_ROLE, "520101", grant_role=grant_role.value, target_id=MEMBER_ID,
+                      target_grants=mine).allowed
+    admin = Actor(member_id=MEMBER_ID, grants=((A.value, "5201"),))
+    assert decide(admin, Action.ASSIGN_ROLE, "520101", grant_role=grant_role.value, target_id=MEMBER_ID,
+                  target_grants=((A.value, "5201"),)).allowed
+
+
+# The target member's grants (besides nothing): may a coordinator of 5201 give them a reporter role
+# in 52010101? Only when every grant they hold is a reporter/moderator grant inside 5201.
+TARGETS: dict[str, tuple[tuple[tuple[str, str], ...], bool]] = {
+    "no grant yet": ((), True),
+    "reporter inside": (((R.value, "52010102"),), True),
+    "moderator inside": (((M.value, "520101"),), True),
+    "reporter inside and outside": (((R.value, "52010101"), (R.value, "50010101")), False),
+    "moderator outside": (((M.value, "500101"),), False),
+    "coordinator inside": (((C.value, "5201"),), False),
+    "admin anywhere": (((A.value, "TH"),), False),
+    "moderator of the whole province": (((M.value, "52"),), False),
+}
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_a_coordinator_changes_only_the_roles_of_their_own_areas_people(target: str) -> None:
+    target_grants, expected = TARGETS[target]
+    coordinator = Actor(member_id=MEMBER_ID, grants=((C.value, "5201"),))
+    decision = decide(coordinator, Action.ASSIGN_ROLE, "52010101", grant_role=R.value, target_id=TARGET_ID,
+                      target_grants=target_grants)
+    assert decision.allowed is expected, target
+    if not expected:
+        assert "ผู้ดูแลระบบ" in decision.reason_th
+    admin = Actor(member_id=MEMBER_ID, grants=((A.value, "TH"),))  # admins keep all
+    assert decide(admin, Action.ASSIGN_ROLE, "52010101", grant_role=A.value, target_id=TARGET_ID,
+                  target_grants=target_grants).allowed
+
+
+def test_a_coordinator_of_two_areas_may_change_people_who_work_in_both() -> None:
+    coordinator = Actor(member_id=MEMBER_ID, grants=((C.value, "5201"), (C.value, "500101")))
+    both = ((R.value, "52010101"), (M.value, "500101"))
+    assert decide(coordinator, Action.ASSIGN_ROLE, "50010101", grant_role=R.value, target_id=TARGET_ID,
+                  target_grants=both).allowed
+
+
+def test_a_coordinator_who_is_also_a_moderator_gains_nothing_from_it() -> None:
+    """Another role over the area (moderator) gives no assigning power of its own."""
+    actor = Actor(member_id=MEMBER_ID, grants=((C.value, "520101"), (M.value, "520102")))
+    assert decide(actor, Action.ASSIGN_ROLE, "52010101", grant_role=R.value, target_id=TARGET_ID,
+                  target_grants=()).allowed
+    refused = decide(actor, Action.ASSIGN_ROLE, "52010201", grant_role=R.value, target_id=TARGET_ID,
+                     target_grants=())
+    assert not refused.allowed and "นอกพื้นที่" in refused.reason_th
