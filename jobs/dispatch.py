@@ -341,18 +341,26 @@ class Dispatcher:
 
     # -- the long-running loop ---------------------------------------------------------------
     async def serve(self, interval: float) -> None:
-        """Run passes until ``stop()``: after each pass, wait for a wake-up or the interval."""
+        """Run passes until ``stop()``: after each pass, wait for a wake-up or the interval.
+
+        The wake-up flag is cleared as a pass *starts*: a wake-up that arrives during the pass
+        (work committed after its claim looked) stays set and starts the next pass as soon as this
+        one ends, without first asking the database how long to sleep. A wake-up is only a hint,
+        so clearing it before the claim loses nothing: the claim sees everything committed so far.
+        """
         self._loop = asyncio.get_running_loop()
         while not self._stopping:
+            self._wake.clear()
             try:
                 await self.run_once()
             except Exception:
                 log.exception("dispatch pass failed; trying again in %.0fs", interval)
             if self._stopping:
                 break
+            if self._wake.is_set():
+                continue  # woken while the pass ran: look again now
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_for(interval))
-            self._wake.clear()
 
     async def _sleep_for(self, interval: float) -> float:
         """Until the next delivery may be claimed (pacing, blocks, backoff), at most ``interval``."""
