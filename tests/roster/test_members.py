@@ -90,6 +90,13 @@ def test_grants_check_area_role_duplicates_and_permission(hub) -> None:
         moderator = load_actor(s, people.moderator.id)
         with pytest.raises(PermissionDenied):
             members.add_grant(s, rid, "reporter", "52010102", now=now, actor=moderator)
+        # Grants are no longer the admin's alone: the district's coordinator gives reporter and
+        # moderator roles inside the district, never coordinator or admin (tests/roster/test_grant_policy.py).
+        coordinator = load_actor(s, people.coordinator.id)
+        with pytest.raises(PermissionDenied, match="only the reporter and moderator"):
+            members.add_grant(s, rid, "admin", "52010102", now=now, actor=coordinator)
+        members.add_grant(s, rid, "moderator", "520102", now=now, actor=coordinator)
+        members.remove_grant(s, rid, "moderator", "520102", now=now, actor=coordinator)
         admin = load_actor(s, people.admin.id)
         members.add_grant(s, rid, "reporter", "52010102", now=now, actor=admin)
         assert {(g.role, g.area_code) for g in members.grants_of(s, rid)} == {
@@ -97,7 +104,9 @@ def test_grants_check_area_role_duplicates_and_permission(hub) -> None:
         members.remove_grant(s, rid, "reporter", "52010102", now=now, actor=admin)
         with pytest.raises(NotFound, match="holds no"):
             members.remove_grant(s, rid, "reporter", "52010102", now=now, actor=admin)
-        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "grant.remove")).actor_id == people.admin.id
+        removals = s.scalars(select(AuditEvent.actor_id).where(AuditEvent.action == "grant.remove")
+                             .order_by(AuditEvent.id)).all()
+        assert removals == [people.coordinator.id, people.admin.id]
 
 
 def test_suspend_and_resume(hub) -> None:
