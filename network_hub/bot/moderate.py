@@ -12,10 +12,11 @@ Every press is checked: the presser must be a member whose role covers the item'
 (``permissions``, via the newsroom services) and the press's version must be the item's current
 one, so double presses, stale cards and forged callback data change nothing and say why.
 
-``CardSync`` keeps one ``kv_store`` row per open card (namespace ``mod_card``); it runs in the
-process that holds the polling lease, every few seconds and at once when this process submits or
-decides something. Telegram trouble (429, bot removed from the group, a group that became a
-supergroup) delays a card, never loses it.
+``CardSync`` keeps one ``kv_store`` row per open card (namespace ``mod_card``), leased through the
+hub's one lease primitive (``outbox.card_leases`` on ``outbox.leasing``); it runs in the process
+that holds the polling lease, every few seconds and at once when this process submits or decides
+something. Telegram trouble (429, bot removed from the group, a group that became a supergroup)
+delays a card, never loses it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import contextlib
 import html
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, ForceReply, InputMediaPhoto, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
@@ -59,76 +59,36 @@ from network_hub.newsroom import events
 from network_hub.newsroom.labels import status_th
 from network_hub.newsroom.moderation import approve_item, reject_item, return_item
 from network_hub.newsroom.queries import pending_queue
+from network_hub.outbox import card_leases
+from network_hub.outbox.card_leases import CARD_NS
 from network_hub.outbox.resolution import resolve_unknown
 from network_hub.permissions import Action, decide, require
 from network_hub.states import DeliveryState, ItemStatus
 from network_hub.timeparse import parse_local_time
 
 log = logging.getLogger(__name__)
-CARD_NS = "mod_card"
 PROMPTS_KEY = "prompts"
 RETRY_NO_CHAT = timedelta(minutes=5)
 RETRY_FORBIDDEN = timedelta(minutes=10)
 RETRY_NETWORK = timedelta(seconds=30)
 
 
-# -- card records ------------------------------------------------------------------------------------
-def _record(session: Session, item_id: int) -> KeyValue | None:
-    return session.get(KeyValue, (CARD_NS, str(item_id)))
-
-
-def _save_record(session: Session, item_id: int, value: dict[str, Any], now: datetime) -> None:
-    row = _record(session, item_id)
-    if row is None:
-        session.add(KeyValue(namespace=CARD_NS, key=str(item_id), value=value, updated_at=now))
-    else:
-        row.value = value
-        row.updated_at = now
-
-
-def _drop_record(session: Session, item_id: int) -> None:
-    row = _record(session, item_id)
-    if row is not None:
-        session.delete(row)
-
-
-@dataclass(frozen=True)
-class SyncWork:
-    new: list[tuple[int, int | None]]  # (item id, moderators' chat id) for items without a card
-    changed: list[tuple[int, dict[str, Any]]]  # open cards whose item changed since it was drawn
-
-
-def _collect(session: Session, now: datetime) -> SyncWork:
-    without_card = ~exists(select(KeyValue.key).where(KeyValue.namespace == CARD_NS,
-                                                       KeyValue.key == cast(NewsItem.id, String)))
-    new_items = session.execute(select(NewsItem.id, NewsItem.village_code)
-                                .where(NewsItem.status == ItemStatus.SUBMITTED, without_card)
-                                .order_by(NewsItem.id).limit(50)).all()
-    new = [(item_id, moderation_chat(session, village)) for item_id, village in new_items]
-    changed = []
-    rows = session.execute(select(KeyValue.key, KeyValue.value, NewsItem.version, NewsItem.status)
-                           .join(NewsItem, cast(NewsItem.id, String) == KeyValue.key)
-                           .where(KeyValue.namespace == CARD_NS)).all()
-    for key, value, version, status in rows:
-        record = dict(value or {})
-        if record.get("message_id") is None:
-            retry_at = record.get("retry_at")
-            if status == ItemStatus.SUBMITTED and (retry_at is None or datetime.fromisoformat(retry_at) <= now):
-                new.append((int(key), moderation_chat(session, session.get(NewsItem, int(key)).village_code)))
-            elif status != ItemStatus.SUBMITTED:
-                _drop_record(session, int(key))
-            continue
-        if record.get("version") != version:
-            changed.append((int(key), record))
-    return SyncWork(new, changed)
-
-
+# -- the card queue ------------------------------------------------------------------------------------
 class CardSync:
-    """Posts and updates moderation cards; run by the polling leader only."""
+    """Posts and updates moderation cards; run by the polling leader.
 
-    def __init__(self, hub: Hub, bot: Callable[[], Bot]) -> None:
+    The cards are a queue on the hub's one lease primitive (``outbox.card_leases``): a pass leases
+    a few cards with work to do, posts or redraws them, and writes each outcome under its lease,
+    so a second process (a leadership change mid-pass) never works on the same card at once, a
+    refused post waits in the database (not in memory) and a crash hands the card to the next pass
+    once its lease ends. A 429 stops the pass: the card waits Telegram's time, the others are
+    handed back at once."""
+
+    def __init__(self, hub: Hub, bot: Callable[[], Bot], *, owner: str = "card-sync", batch: int = 5,
+                 lease: timedelta = card_leases.TTL) -> None:
         self.hub = hub
         self._bot = bot
+        self.owner, self.batch, self.lease = owner, batch, lease
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._blocked_until: datetime | None = None
@@ -148,34 +108,57 @@ class CardSync:
 
     async def run_once(self) -> None:
         async with self._lock:
-            now = self.hub.clock.now()
-            if self._blocked_until and now < self._blocked_until:
-                return
-            work = await in_db(self.hub, _collect)
-            for item_id, chat_id in work.new:
-                if not await self._post(item_id, chat_id):
-                    return  # rate limited: everything else waits too
-            for item_id, record in work.changed:
-                await self._refresh(item_id, record)
+            seen: set[int] = set()
+            while not self._blocked():
+                leases = await in_db(self.hub, lambda s, now: card_leases.claim(
+                    s, now=now, limit=self.batch, ttl=self.lease, owner=self.owner))
+                fresh = [c for c in leases if c.item_id not in seen]
+                for card in leases:
+                    if card.item_id in seen:  # worked on in this pass already: the next pass
+                        await self._release(card)
+                if not fresh:
+                    return
+                for i, card in enumerate(fresh):
+                    seen.add(card.item_id)
+                    if not await self._work(card):
+                        for rest in fresh[i + 1:]:  # rate limited: everything else waits too
+                            await self._release(rest)
+                        return
 
     async def refresh_item(self, item_id: int) -> None:
         """Redraw an item's open card now (after a press in this process)."""
         async with self._lock:
-            record = await in_db(self.hub, lambda s, _now: dict(r.value) if (r := _record(s, item_id)) else None)
-            if record and record.get("message_id"):
-                await self._refresh(item_id, record)
+            if self._blocked():
+                return
+            leases = await in_db(self.hub, lambda s, now: card_leases.claim(
+                s, now=now, limit=1, ttl=self.lease, owner=self.owner, item_ids=[item_id]))
+            for card in leases:
+                await self._work(card)
+
+    def _blocked(self) -> bool:
+        return self._blocked_until is not None and self.hub.clock.now() < self._blocked_until
+
+    async def _work(self, card: card_leases.CardLease) -> bool:
+        """One leased card; False when Telegram said to wait (stop this pass)."""
+        if card.work == "drop":
+            await in_db(self.hub, lambda s, _now: card_leases.drop(s, card.item_id, card.token))
+            return True
+        if card.work == "post":
+            return await self._post(card)
+        return await self._refresh(card)
 
     # -- posting --------------------------------------------------------------------------------------
-    async def _post(self, item_id: int, chat_id: int | None) -> bool:
-        """Post the card of ``item_id``; False when Telegram said to wait (stop this pass)."""
-        view = await in_db(self.hub, lambda s, _now: load_card(s, item_id))
+    async def _post(self, card: card_leases.CardLease) -> bool:
+        """Post the card of a leased item; False when Telegram said to wait (stop this pass)."""
+        item_id = card.item_id
+        view, chat_id = await in_db(self.hub, lambda s, _now: _view_and_chat(s, item_id))
         if view is None or view.status != ItemStatus.SUBMITTED:
+            await self._release(card)  # decided meanwhile: the next claim drops it
             return True
         if chat_id is None:
             log.warning("item %s: no moderators' group is set for village %s or any area above it "
                         "(network-hub area set-moderation-chat)", view.receipt_no, view.village_code)
-            await self._save(item_id, {"message_id": None, "retry_at": self._later(RETRY_NO_CHAT),
-                                       "error": "no moderators' group"})
+            await self._save(card, {"message_id": None, "error": "no moderators' group"}, wait=RETRY_NO_CHAT)
             return True
         bot = self._bot()
         try:
@@ -188,19 +171,18 @@ class CardSync:
             seconds = retry_after_seconds(exc)
             self._blocked_until = self.hub.clock.now() + timedelta(seconds=seconds)
             log.warning("Telegram asked to wait %.0fs before posting cards", seconds)
+            await self._release(card, wait=timedelta(seconds=seconds))
             return False
         except (Forbidden, BadRequest) as exc:
             log.warning("item %s: the card could not be posted in chat %s (%s); trying again later",
                         view.receipt_no, chat_id, exc.message)
-            await self._save(item_id, {"message_id": None, "retry_at": self._later(RETRY_FORBIDDEN),
-                                       "error": exc.message[:300]})
+            await self._save(card, {"message_id": None, "error": exc.message[:300]}, wait=RETRY_FORBIDDEN)
             return True
         except NetworkError as exc:
-            await self._save(item_id, {"message_id": None, "retry_at": self._later(RETRY_NETWORK),
-                                       "error": str(exc)[:300]})
+            await self._save(card, {"message_id": None, "error": str(exc)[:300]}, wait=RETRY_NETWORK)
             return True
-        await self._save(item_id, {"chat_id": chat_id, "message_id": message_id, "photo_message_ids": photo_ids,
-                                   "version": view.version})
+        await self._save(card, {"chat_id": chat_id, "message_id": message_id, "photo_message_ids": photo_ids,
+                                "version": view.version})
         return True
 
     async def _send_card(self, bot: Bot, chat_id: int, view: CardView) -> tuple[int, list[int]]:
@@ -228,11 +210,12 @@ class CardSync:
         return list(await bot.send_media_group(chat_id, media))
 
     # -- refreshing -----------------------------------------------------------------------------------
-    async def _refresh(self, item_id: int, record: dict[str, Any]) -> None:
+    async def _refresh(self, card: card_leases.CardLease) -> bool:
+        item_id, record = card.item_id, card.record
         view = await in_db(self.hub, lambda s, _now: load_card(s, item_id))
         if view is None:
-            await in_db(self.hub, lambda s, _now: _drop_record(s, item_id))
-            return
+            await in_db(self.hub, lambda s, _now: card_leases.drop(s, item_id, card.token))
+            return True
         bot = self._bot()
         try:
             await bot.edit_message_text(card_text(view), chat_id=record["chat_id"], message_id=record["message_id"],
@@ -241,28 +224,46 @@ class CardSync:
         except BadRequest as exc:
             if "not modified" not in exc.message.lower() and "not found" not in exc.message.lower():
                 log.warning("card of item %s could not be updated: %s", item_id, exc.message)
-                return
+                await self._release(card, wait=RETRY_NETWORK)
+                return True
         except RetryAfter as exc:
-            self._blocked_until = self.hub.clock.now() + timedelta(seconds=retry_after_seconds(exc))
-            return
+            seconds = retry_after_seconds(exc)
+            self._blocked_until = self.hub.clock.now() + timedelta(seconds=seconds)
+            await self._release(card, wait=timedelta(seconds=seconds))
+            return False
         except TelegramError as exc:
             log.warning("card of item %s could not be updated: %s", item_id, exc)
-            return
+            await self._release(card, wait=RETRY_NETWORK)
+            return True
         if view.status == ItemStatus.SUBMITTED:
-            await self._save(item_id, {**record, "version": view.version})
+            await self._save(card, {**record, "version": view.version})
         else:
-            await in_db(self.hub, lambda s, _now: _drop_record(s, item_id))  # decided: the card is final
+            await in_db(self.hub, lambda s, _now: card_leases.drop(s, item_id, card.token))  # decided: final
+        return True
 
     # -- helpers ----------------------------------------------------------------------------------------
-    def _later(self, delay: timedelta) -> str:
-        return (self.hub.clock.now() + delay).isoformat()
+    async def _save(self, card: card_leases.CardLease, record: dict[str, Any], *,
+                    wait: timedelta | None = None) -> None:
+        def write(s: Session, now: datetime) -> bool:
+            return card_leases.save(s, card.item_id, card.token, record, now,
+                                    wait_until=now + wait if wait is not None else None)
 
-    async def _save(self, item_id: int, value: dict[str, Any]) -> None:
-        await in_db(self.hub, lambda s, now: _save_record(s, item_id, value, now))
+        if not await in_db(self.hub, write):
+            log.warning("card of item %s: the lease ended before its outcome was written (another process "
+                        "took the card over); nothing written", card.item_id)
+
+    async def _release(self, card: card_leases.CardLease, *, wait: timedelta | None = None) -> None:
+        await in_db(self.hub, lambda s, now: card_leases.release(
+            s, card.item_id, card.token, wait_until=now + wait if wait is not None else None))
 
     async def _migrate(self, old: int, new: int) -> int:
         await in_db(self.hub, lambda s, now: migrate_moderation_chat(s, old, new, now))
         return new
+
+
+def _view_and_chat(session: Session, item_id: int) -> tuple[CardView | None, int | None]:
+    view = load_card(session, item_id)
+    return view, (moderation_chat(session, view.village_code) if view is not None else None)
 
 
 def migrate_moderation_chat(session: Session, old: int, new: int, now: datetime) -> int:
