@@ -13,19 +13,19 @@ area; ``require_assign`` is the one check every entry path (web, CLI, import) re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from network_hub import audit
 from network_hub.areas import get_area, validate_code
 from network_hub.db.models import AuditEvent, Invite, Member, Notification, RoleGrant
 from network_hub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from network_hub.permissions import ROLES_FOR, ROOT_AREA, Action, Actor, decide, require
-from network_hub.roster.listing import list_members as list_members
-from network_hub.roster.listing import member_to_dict as member_to_dict
+from network_hub.roster.listing import filter_members
 from network_hub.roster.lookup import normalize_phone
 from network_hub.roster.passwords import hash_password, password_matches
 from network_hub.states import MemberStatus, NotificationState, Role
@@ -131,6 +131,33 @@ def grants_of(session: Session, member_id: int) -> list[RoleGrant]:
             .order_by(RoleGrant.area_code, RoleGrant.role)
         )
     )
+
+
+def list_members(session: Session, area: str | None = None, *,
+                 include_forgotten: bool = False) -> list[Member]:
+    """Members (with ``grants`` loaded), by id; ``area`` keeps those with a grant in it or below it.
+
+    The CLI lists the same members as dicts with ``listing.member_rows`` (Core, no ORM start-up cost).
+    """
+    query = filter_members(select(Member).options(selectinload(Member.grants)), area, include_forgotten,
+                           members=Member.__table__, grants=RoleGrant.__table__)
+    return list(session.scalars(query.order_by(Member.id)))
+
+
+def member_to_dict(member: Member, grants: Iterable[RoleGrant] | None = None) -> dict[str, Any]:
+    grants = member.grants if grants is None else grants
+    return {
+        "id": member.id,
+        "name": member.name,
+        "phone": member.phone,
+        "telegram_user_id": member.telegram_user_id,
+        "language": member.language,
+        "status": member.status,
+        "has_password": bool(member.password_hash),
+        "unreachable_since": member.unreachable_since,
+        "grants": [{"role": g.role, "area_code": g.area_code} for g in grants],
+        "created_at": member.created_at,
+    }
 
 
 def _public_fields(member: Member) -> dict[str, Any]:
