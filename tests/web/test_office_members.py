@@ -120,6 +120,15 @@ def test_other_roles_and_areas_are_refused(world, signed_in) -> None:
     # A forged member id.
     assert moderator.get("/roster/members/999999").status_code == 404
     moderator.cookies.clear()
+    # Grants are not the admin's alone any more: a coordinator gives reporter and moderator roles in
+    # their district (tests/web/test_coordinator_grants.py), but never the admin role, and adds no members.
+    coordinator = signed_in("coordinator")
+    token = csrf_of(coordinator, "/roster")
+    assert coordinator.get("/roster/members/new").status_code == 403
+    refused = coordinator.post(f"/roster/members/{world.people.reporter.id}/grants",
+                               data={"csrf_token": token, "role": "admin", "grant_area_hit": "TH"})
+    assert refused.status_code == 403 and "ต้องให้ผู้ดูแลระบบดำเนินการ" in refused.text
+    coordinator.cookies.clear()
     outsider = signed_in("outsider")  # a Chiang Mai moderator: Lampang's people are not theirs
     assert outsider.get(f"/roster/members/{world.people.reporter.id}").status_code == 403
     assert _counts(world) == before
