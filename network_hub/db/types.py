@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -35,4 +34,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
+if TYPE_CHECKING:
+    JSONType: Any
+
+
+def __getattr__(name: str) -> Any:
+    """``JSONType`` (JSON, JSONB on PostgreSQL) is made on first use: it needs the PostgreSQL dialect
+    package (about 50 ms to import), which a process on SQLite that uses no JSON column never loads."""
+    if name != "JSONType":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return globals().setdefault("JSONType", JSON().with_variant(JSONB(), "postgresql"))
