@@ -34,6 +34,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from network_hub.states import ErrorClass
 from publishers.base import PublishError
+from publishers.telegram import _retry_after_seconds
 
 log = logging.getLogger(__name__)
 DEFAULT_SPAN = 12  # ids looked at past the last known post: the longest post plus others' messages
@@ -68,8 +69,7 @@ async def probe(bot: Any, *, channel: int | str, probe_chat: int | str, marker: 
                 forwarded = await bot.forward_message(chat_id=probe_chat, from_chat_id=channel,
                                                       message_id=message_id, disable_notification=True)
             except RetryAfter as exc:
-                wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") \
-                    else float(exc.retry_after)
+                wait = _retry_after_seconds(exc)
                 raise PublishError(ErrorClass.RATE_LIMITED, f"Telegram flood control while probing {channel}; "
                                    f"try again in {wait:.0f} s", code=429, retry_after=wait) from None
             except TelegramError as exc:
