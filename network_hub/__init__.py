@@ -1,3 +1,3 @@
 """Tambon PR Hub: the server of a village/tambon public-relations volunteer network."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

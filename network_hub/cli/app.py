@@ -45,13 +45,11 @@ SERVICE_COMMANDS: dict[str, str] = {
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
+    # network_hub.__version__ (kept equal to pyproject.toml's by tests/prod/test_version.py), not the
+    # installed metadata: an editable install keeps the version it was installed with until reinstalled.
+    from network_hub import __version__
 
-    try:
-        return package_version("tambon-pr-hub")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-        return "unknown"
+    return __version__
 
 
 class LazyGroup(typer.core.TyperGroup):
