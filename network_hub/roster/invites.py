@@ -114,7 +114,7 @@ def create_invite(
 
 
 def _check_personal_target(session: Session, member_id: int, actor: Actor) -> Member:
-    """The member a personal invite binds: active, not linked yet, and within the actor's reach."""
+    """The member a personal invite binds: active, not linked on both platforms, within the actor's reach."""
     member = get_member(session, member_id)
     if member.status == MemberStatus.FORGOTTEN:
         raise Conflict(f"member {member_id} was forgotten; no invite can bind them",
@@ -122,9 +122,10 @@ def _check_personal_target(session: Session, member_id: int, actor: Actor) -> Me
     if member.status != MemberStatus.ACTIVE:
         raise Conflict(f"member {member_id} is {member.status}; resume them before inviting",
                        f"สมาชิก {member.name} ถูกระงับการใช้งานอยู่ กรุณาเปิดใช้งานก่อนสร้างลิงก์เชิญ")
-    if member.telegram_user_id is not None:
-        raise Conflict(f"member {member_id} is already linked to Telegram; no invite is needed",
-                       f"สมาชิก {member.name} เชื่อมกับ Telegram แล้ว ไม่ต้องใช้ลิงก์เชิญ")
+    if member.telegram_user_id is not None and member.line_user_id is not None:
+        # Linked on Telegram only: the invite still links their LINE account (network_hub/line/members.py).
+        raise Conflict(f"member {member_id} is already linked to Telegram and LINE; no invite is needed",
+                       f"สมาชิก {member.name} เชื่อมกับ Telegram และ LINE แล้ว ไม่ต้องใช้ลิงก์เชิญ")
     # Whoever holds the link becomes this member: the actor must be able to invite every role
     # the member holds, where they hold it.
     for grant in grants_of(session, member_id):

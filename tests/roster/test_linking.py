@@ -91,7 +91,8 @@ def test_who_may_make_a_personal_invite(hub) -> None:
             invites.ensure_personal_invite(s, admin_to_be, now=now, actor=moderator)
         with pytest.raises(PermissionDenied):
             invites.ensure_personal_invite(s, reporter, now=now, actor=outsider)
-        with pytest.raises(Conflict):  # already on Telegram
+        s.get(Member, people.reporter.id).line_user_id = "U" + "1" * 32
+        with pytest.raises(Conflict):  # already on Telegram and LINE (Telegram only: tests/line/test_link_invite.py)
             invites.ensure_personal_invite(s, people.reporter.id, now=now, actor=SYSTEM)
         with pytest.raises(InvalidInput):
             invites.create_invite(s, role="reporter", area_code="52010101", max_uses=5, now=now, actor=SYSTEM,
