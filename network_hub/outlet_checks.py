@@ -3,6 +3,12 @@
 A failed check is recorded on the outlet (shown by ``outlet list`` and the dashboard); a check
 that says the credentials or rights are broken pauses the outlet and tells its admins, before a
 real post fails on it.
+
+Facebook Pages, when the hub has an app id and secret, are checked with ``GET /debug_token``
+(``network_hub.facebook_pages.check_page_token``), which names what went wrong — expired,
+password changed, app or permission removed, role on the Page lost — so the outlets and status
+pages warn in Thai with a "เชื่อมต่อใหม่" button. Tokens stored by signing in with Facebook are read
+from the database (``StoredPageTokens``); token variables and files as before.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from network_hub.db.models import Outlet
+from network_hub.facebook_pages import StoredPageTokens, check_page_token, configured
 from network_hub.hub import Hub
 from network_hub.outbox.transitions import pause_for_human
 from network_hub.states import OutletStatus
@@ -32,13 +39,19 @@ BROKEN_VERDICTS = frozenset({
     "token_invalid", "token_missing", "not_configured", "not_page_token", "wrong_page", "missing_permission",
     "version_unsupported", "not_admin", "cannot_post", "not_member", "chat_not_found", "bad_address",
     "not_writable",
+    # Facebook tokens, named by debug_token (network_hub/facebook_pages.py)
+    "token_expired", "password_changed", "app_removed", "role_removed",
 })
 
 
 async def check_outlet(hub: Hub, publishers: PublisherSource, outlet: Outlet) -> CheckResult:
     try:
-        target = target_for(outlet)
-        result = await publishers.get(outlet.platform).check(target)
+        target = target_for(outlet, StoredPageTokens(hub.sessions, hub.settings))
+        if outlet.platform == "facebook" and target.token and configured(hub.settings):
+            result = await asyncio.to_thread(check_page_token, hub.settings, target.token, outlet.address,
+                                             hub.clock.now())
+        else:
+            result = await publishers.get(outlet.platform).check(target)
     except PublishError as exc:
         result = CheckResult(False, str(exc.code or exc.error_class.value), exc.message)
     now = hub.clock.now()

@@ -19,14 +19,32 @@ Fault injection: ``fail_next(route, code=…)`` (Graph JSON errors, any code/sub
 ``html_error_next`` (an edge proxy's 5xx page), ``no_content_type_next``, ``malformed_json_next``,
 ``drop_next(route, commit=True)`` (the post is created, the connection closed without an answer),
 ``latency(seconds)``, ``rate_limits(on)`` (80001 with ``estimated_time_to_regain_access``).
-Routes: ``feed``, ``photos``, ``edit``, ``delete``, ``published_posts``, ``debug_token``, ``get``
-or ``*``. ``python -m platform_fakes.facebook --port 8082`` runs it standalone.
+Routes: ``feed``, ``photos``, ``edit``, ``delete``, ``published_posts``, ``debug_token``,
+``oauth_access_token``, ``accounts``, ``get`` or ``*``. ``python -m platform_fakes.facebook --port 8082``
+runs it standalone.
+
+Facebook Login (the manual flow, developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow):
+``add_user(user_id, name, pages=[...])`` and ``login_as(user_id)`` say who is signed in to "Facebook";
+``GET /{version}/dialog/oauth?client_id&redirect_uri&state&scope`` shows a small consent page (the
+pages and permissions as checkboxes, an "allow" and a "cancel" button) that redirects back to
+``redirect_uri`` with ``code`` and ``state``, or with ``error=access_denied&error_reason=user_denied``.
+``GET /{version}/oauth/access_token`` exchanges a code (single use, same ``redirect_uri``) for a
+short-lived user token, and ``grant_type=fb_exchange_token`` a user token for a long-lived one;
+``GET /{version}/me/accounts`` lists the granted Pages with their Page tokens (non-expiring when the
+user token is long-lived); ``debug_token`` describes user and Page tokens (type, scopes,
+granular_scopes, expires_at, error subcodes). What a user does later on facebook.com:
+``change_password(user_id)`` (190/460), ``remove_app(user_id)`` (190/458), ``remove_role(user_id,
+page_id)`` (190/492), ``revoke_scope(user_id, scope)``, ``set_token_state(token, "expired")`` (190/463);
+other processes use ``POST /_fake/users/{user_id}/{password_changed|app_removed}``,
+``POST /_fake/users/{user_id}/pages/{page_id}/role_removed``, ``POST /_fake/tokens/{state}`` with
+``{"token": …}`` (loopback clients only).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import itertools
 import json
 import math
@@ -37,6 +55,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -60,7 +79,11 @@ TOKEN_ERRORS = {  # state → (subcode, message)
         "moderator of the page in order to impersonate it.",
     ),
     "invalid": (467, "Invalid OAuth access token - Cannot parse access token"),
+    "app_removed": (458, "Error validating access token: The user has not authorized application {app_id}."),
 }
+SHORT_LIVED_S = 3600  # a user token from the Login dialog: about an hour
+LONG_LIVED_S = 5183944  # about 60 days (the docs' own example value)
+CODE_TTL_S = 600  # an authorization code must be exchanged within ten minutes
 
 
 class GraphError(Exception):
@@ -95,8 +118,30 @@ class FakeToken:
     value: str
     page_id: str | None  # None: a user token
     scopes: tuple[str, ...] = PAGE_SCOPES
-    state: str = "valid"  # valid | expired | password_changed | role_removed
+    state: str = "valid"  # valid | expired | password_changed | role_removed | app_removed
     app_id: str = "900000000000001"
+    user_id: str | None = None  # the Facebook user it was issued to (Login tokens and their Page tokens)
+    expires_at: int = 0  # unix seconds; 0: never (a Page token from a long-lived user token)
+    granted_pages: tuple[str, ...] = ()  # user tokens: the Pages the user granted in the dialog
+    long_lived: bool = False
+
+
+@dataclass
+class FakeUser:
+    id: str
+    name: str
+    pages: dict[str, list[str]]  # page id → tasks on it
+
+
+@dataclass
+class FakeCode:
+    value: str
+    user_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    pages: tuple[str, ...]
+    created_at: float
+    used: bool = False
 
 
 @dataclass
@@ -182,6 +227,11 @@ class FakeFacebook(LoopbackServer):
         self._ids = itertools.count(10_000_001)
         self._rate_limits = False
         self.calls_per_hour = 200
+        self.users: dict[str, FakeUser] = {}
+        self.dialog_user: str | None = None  # who is signed in to "Facebook" in the browser
+        self.codes: dict[str, FakeCode] = {}
+        self.allowed_redirect_uris: set[str] = set()  # empty: any http(s) redirect_uri is accepted
+        self._page_tokens: dict[tuple[str, str, bool], str] = {}  # (user, page, long-lived) → token
 
     # -- URLs ---------------------------------------------------------------------------------------
     @property
@@ -189,6 +239,11 @@ class FakeFacebook(LoopbackServer):
         return self.origin
 
     base_url = graph_url
+
+    @property
+    def dialog_url(self) -> str:
+        """Stands in for https://www.facebook.com (the Login dialog lives at /{version}/dialog/oauth)."""
+        return self.origin
 
     # -- set-up API for tests -------------------------------------------------------------------------
     def add_page(self, page_id: str, *, name: str = "ข่าวตำบล", scopes: tuple[str, ...] = PAGE_SCOPES) -> FakePage:
@@ -204,8 +259,55 @@ class FakeFacebook(LoopbackServer):
         return token
 
     def set_token_state(self, token: str, state: str) -> None:
-        """``expired`` (190/463), ``password_changed`` (190/460), ``role_removed`` (190/492), ``valid``."""
+        """``expired`` (190/463), ``password_changed`` (190/460), ``role_removed`` (190/492),
+        ``app_removed`` (190/458), ``valid``."""
+        if state != "valid" and state not in TOKEN_ERRORS:
+            raise ValueError(f"unknown token state {state!r}")
         self.tokens[token].state = state
+
+    # -- Facebook users and what they do on facebook.com --------------------------------------------------
+    def add_user(self, user_id: str, name: str = "ผู้ดูแลเพจ", *, pages: list[str] | dict[str, list[str]] = ()
+                 ) -> FakeUser:
+        """A Facebook user who manages ``pages`` (added with ``add_page`` first; tasks default to all)."""
+        tasks = pages if isinstance(pages, dict) else {p: ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING",
+                                                            "MODERATE", "MANAGE"] for p in pages}
+        unknown = [p for p in tasks if p not in self.pages]
+        if unknown:
+            raise ValueError(f"add the pages first: {unknown}")
+        user = FakeUser(user_id, name, {p: list(t) for p, t in tasks.items()})
+        self.users[user_id] = user
+        return user
+
+    def login_as(self, user_id: str | None) -> None:
+        """The user the Login dialog acts for (None: nobody is signed in to Facebook)."""
+        if user_id is not None and user_id not in self.users:
+            raise ValueError(f"unknown user {user_id}")
+        self.dialog_user = user_id
+
+    def _tokens_of(self, user_id: str, page_id: str | None = None) -> list[FakeToken]:
+        return [t for t in self.tokens.values()
+                if t.user_id == user_id and (page_id is None or t.page_id == page_id)]
+
+    def change_password(self, user_id: str) -> None:
+        """Every session and token of the user ends (190/460), Page tokens made from them too."""
+        for token in self._tokens_of(user_id):
+            token.state = "password_changed"
+
+    def remove_app(self, user_id: str) -> None:
+        """The user removed the app in their settings (190/458)."""
+        for token in self._tokens_of(user_id):
+            token.state = "app_removed"
+
+    def remove_role(self, user_id: str, page_id: str) -> None:
+        """The user lost their role on the Page: its Page tokens stop working (190/492)."""
+        self.users[user_id].pages.pop(page_id, None)
+        for token in self._tokens_of(user_id, page_id):
+            token.state = "role_removed"
+
+    def revoke_scope(self, user_id: str, scope: str) -> None:
+        """The user removed one permission in the app's settings (calls needing it answer #200)."""
+        for token in self._tokens_of(user_id):
+            token.scopes = tuple(s for s in token.scopes if s != scope)
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock (unpublished photos expire after 24 h)."""
@@ -299,9 +401,47 @@ class FakeFacebook(LoopbackServer):
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_post("/_fake/users/{user_id}/{what}", self._control_user)
+        app.router.add_post("/_fake/users/{user_id}/pages/{page_id}/role_removed", self._control_role)
+        app.router.add_post("/_fake/tokens/{state}", self._control_token)
         app.router.add_route("*", "/{version}/{path:.*}", self._handle)
         app.router.add_route("*", "/{path:.*}", self._unversioned)
         return app
+
+    # -- control endpoints (other processes: browser tests, benchmarks) ----------------------------------------
+    @staticmethod
+    def _loopback_only(request: web.Request) -> None:
+        if request.remote not in ("127.0.0.1", "::1"):
+            raise web.HTTPForbidden(text="control endpoints answer loopback clients only")
+
+    async def _control_user(self, request: web.Request) -> web.StreamResponse:
+        self._loopback_only(request)
+        user_id, what = request.match_info["user_id"], request.match_info["what"]
+        actions = {"password_changed": self.change_password, "app_removed": self.remove_app}
+        if user_id not in self.users or what not in actions:
+            return web.json_response({"ok": False, "error": "unknown user or action"}, status=404)
+        actions[what](user_id)
+        return web.json_response({"ok": True})
+
+    async def _control_role(self, request: web.Request) -> web.StreamResponse:
+        self._loopback_only(request)
+        user_id, page_id = request.match_info["user_id"], request.match_info["page_id"]
+        if user_id not in self.users:
+            return web.json_response({"ok": False, "error": "unknown user"}, status=404)
+        self.remove_role(user_id, page_id)
+        return web.json_response({"ok": True})
+
+    async def _control_token(self, request: web.Request) -> web.StreamResponse:
+        self._loopback_only(request)
+        body = await request.json()
+        token = str(body.get("token", "")) if isinstance(body, dict) else ""
+        if token not in self.tokens:
+            return web.json_response({"ok": False, "error": "unknown token"}, status=404)
+        try:
+            self.set_token_state(token, request.match_info["state"])
+        except ValueError as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        return web.json_response({"ok": True})
 
     async def _unversioned(self, request: web.Request) -> web.StreamResponse:
         return _json(
@@ -345,6 +485,8 @@ class FakeFacebook(LoopbackServer):
                 400,
                 version,
             )
+        if path.startswith("dialog/"):
+            return self._dialog(request.method, version, path, query, form)
         fault = self.faults.take(route)
         if fault is not None:
             early = self._early_fault(request, fault, version)
@@ -389,12 +531,18 @@ class FakeFacebook(LoopbackServer):
         parts = path.split("/") if path else []
         if method == "GET" and parts == ["debug_token"]:
             return self._debug_token(params), {}
+        if parts == ["oauth", "access_token"]:
+            return self._access_token(params), {}
         auth = self._authenticate(token)
         headers = self._count_call(auth)
         if method == "GET" and parts == ["me"]:
             if auth.page_id is None:
-                return {"id": "1", "name": "ผู้ใช้"}, headers
+                user = self.users.get(auth.user_id or "")
+                return ({"id": user.id, "name": user.name} if user else {"id": "1", "name": "ผู้ใช้"}), headers
             return {"id": auth.page_id, "name": self.pages[auth.page_id].name}, headers
+        if method == "GET" and len(parts) == 2 and parts[1] == "accounts" and auth.page_id is None \
+                and parts[0] in ("me", auth.user_id):
+            return self._accounts(auth, params), headers
         if len(parts) == 2 and parts[0] in self.pages:
             page = self._page_for(auth, parts[0])
             if method == "POST" and parts[1] == "feed":
@@ -421,10 +569,16 @@ class FakeFacebook(LoopbackServer):
         if found is None:
             subcode, message = TOKEN_ERRORS["invalid"]
             raise GraphError(190, message, subcode=subcode, status=400)
-        if found.state != "valid":
-            subcode, message = TOKEN_ERRORS[found.state]
-            raise GraphError(190, message, subcode=subcode)
+        state = self._state_of(found)
+        if state != "valid":
+            subcode, message = TOKEN_ERRORS[state]
+            raise GraphError(190, message.format(app_id=self.app_id), subcode=subcode)
         return found
+
+    def _state_of(self, token: FakeToken) -> str:
+        if token.state == "valid" and token.expires_at and self.now() >= token.expires_at:
+            return "expired"
+        return token.state
 
     def _count_call(self, auth: FakeToken) -> dict[str, str]:
         if auth.page_id is None or auth.page_id not in self.pages:
@@ -627,24 +781,139 @@ class FakeFacebook(LoopbackServer):
                     "scopes": [],
                 }
             }
+        state = self._state_of(token)
+        if token.page_id:
+            targets: list[str] = [token.page_id]
+        else:
+            targets = list(token.granted_pages)
         data: dict[str, Any] = {
             "app_id": token.app_id,
             "type": "PAGE" if token.page_id else "USER",
             "application": "Tambon PR Hub",
             "data_access_expires_at": int(self.now()) + 90 * 86400,
-            "expires_at": 0,
-            "is_valid": token.state == "valid",
+            "expires_at": token.expires_at,
+            "is_valid": state == "valid",
             "issued_at": int(self.now()) - 86400,
             "scopes": list(token.scopes),
-            "user_id": "1",
-            "granular_scopes": [{"scope": s, "target_ids": [token.page_id]} for s in token.scopes if token.page_id],
+            "user_id": token.user_id or "1",
+            "granular_scopes": [
+                {"scope": s, "target_ids": targets} if s.startswith("pages_") and targets else {"scope": s}
+                for s in token.scopes
+            ],
         }
         if token.page_id:
             data["profile_id"] = token.page_id
-        if token.state != "valid":
-            subcode, message = TOKEN_ERRORS[token.state]
-            data["error"] = {"code": 190, "subcode": subcode, "message": message}
+        if state != "valid":
+            subcode, message = TOKEN_ERRORS[state]
+            data["error"] = {"code": 190, "subcode": subcode, "message": message.format(app_id=self.app_id)}
         return {"data": data}
+
+    # -- Facebook Login ------------------------------------------------------------------------------------
+    def _dialog(self, method: str, version: str, path: str, query: dict[str, str],
+                form: dict[str, str]) -> web.StreamResponse:
+        """The Login dialog (``dialog/oauth``) and the consent form it posts (``dialog/oauth/decide``)."""
+        params = {**query, **form}
+        redirect_uri = params.get("redirect_uri", "")
+        if params.get("client_id") != self.app_id:
+            return _html_page("Invalid App ID", "The provided app ID does not look like a valid app ID.", 400)
+        if not re.match(r"^https?://", redirect_uri) or (
+                self.allowed_redirect_uris and redirect_uri not in self.allowed_redirect_uris):
+            return _html_page("URL blocked", "This redirect failed because the redirect URI is not whitelisted "
+                              "in the app's Client OAuth Settings.", 400)
+        user = self.users.get(self.dialog_user or "")
+        if user is None:
+            return _html_page("Log in to Facebook", "Nobody is signed in to this fake Facebook (login_as).", 401)
+        requested = [s for s in re.split(r"[,\s]+", params.get("scope", "")) if s] or ["public_profile"]
+        if method == "GET" and path == "dialog/oauth":
+            return _consent_page(version, params, user, requested, self.pages)
+        if method != "POST" or path != "dialog/oauth/decide":
+            return _html_page("Not found", "Unknown dialog.", 404)
+        state = params.get("state", "")
+        if params.get("decision") != "allow":
+            return _redirect(redirect_uri, {"error_reason": "user_denied", "error": "access_denied",
+                                            "error_description": "Permissions error.", "state": state})
+        chosen_scopes = set((form.get("__grant_scope__") or form.get("grant_scope", "")).split(",")) - {""}
+        chosen_pages = set((form.get("__grant_page__") or form.get("grant_page", "")).split(",")) - {""}
+        code = FakeCode(
+            value=f"AQ{secrets.token_urlsafe(48)}",
+            user_id=user.id,
+            redirect_uri=redirect_uri,
+            scopes=tuple(s for s in requested if s in chosen_scopes or s == "public_profile"),
+            pages=tuple(p for p in user.pages if p in chosen_pages),
+            created_at=self.now(),
+        )
+        self.codes[code.value] = code
+        return _redirect(redirect_uri, {"code": code.value, "state": state})
+
+    def _access_token(self, params: dict[str, str]) -> dict[str, Any]:
+        if params.get("client_id") != self.app_id:
+            raise GraphError(101, "Error validating application. Invalid application ID.")
+        if params.get("client_secret") != self.app_secret:
+            raise GraphError(1, "Error validating client secret.", status=400)
+        if params.get("grant_type") == "fb_exchange_token":
+            short = self.tokens.get(params.get("fb_exchange_token", ""))
+            if short is None or short.page_id is not None:
+                subcode, message = TOKEN_ERRORS["invalid"]
+                raise GraphError(190, message, subcode=subcode)
+            state = self._state_of(short)
+            if state != "valid":
+                subcode, message = TOKEN_ERRORS[state]
+                raise GraphError(190, message.format(app_id=self.app_id), subcode=subcode)
+            token = self._new_user_token(short.user_id or "1", short.scopes, short.granted_pages, long_lived=True)
+            return {"access_token": token.value, "token_type": "bearer", "expires_in": LONG_LIVED_S}
+        code = self.codes.get(params.get("code", ""))
+        if code is None:
+            raise GraphError(100, "Invalid verification code format.", subcode=36007)
+        if code.used:
+            raise GraphError(100, "This authorization code has been used.", subcode=36009)
+        if self.now() - code.created_at > CODE_TTL_S:
+            raise GraphError(100, "This authorization code has expired.", subcode=36007)
+        if params.get("redirect_uri") != code.redirect_uri:
+            raise GraphError(100, "Error validating verification code. Please make sure your redirect_uri is "
+                             "identical to the one you used in the OAuth dialog request", subcode=36008)
+        code.used = True
+        token = self._new_user_token(code.user_id, code.scopes, code.pages, long_lived=False)
+        return {"access_token": token.value, "token_type": "bearer", "expires_in": SHORT_LIVED_S}
+
+    def _new_user_token(self, user_id: str, scopes: tuple[str, ...], pages: tuple[str, ...], *,
+                        long_lived: bool) -> FakeToken:
+        value = f"EAAFakeUser{secrets.token_hex(20)}"
+        lifetime = LONG_LIVED_S if long_lived else SHORT_LIVED_S
+        token = FakeToken(value, None, tuple(scopes), app_id=self.app_id, user_id=user_id,
+                          expires_at=int(self.now()) + lifetime, granted_pages=tuple(pages), long_lived=long_lived)
+        self.tokens[value] = token
+        return token
+
+    def _accounts(self, auth: FakeToken, params: dict[str, str]) -> dict[str, Any]:
+        """``/me/accounts``: the granted Pages the user still manages, each with a Page token."""
+        if "pages_show_list" not in auth.scopes:
+            raise GraphError(200, "(#200) Requires pages_show_list permission to manage the object")
+        user = self.users.get(auth.user_id or "")
+        data = []
+        for page_id in auth.granted_pages:
+            if user is None or page_id not in user.pages:
+                continue
+            page = self.pages[page_id]
+            key = (user.id, page_id, auth.long_lived)
+            existing = self.tokens.get(self._page_tokens.get(key, ""))
+            if existing is None or self._state_of(existing) != "valid" or existing.scopes != auth.scopes:
+                value = f"EAAFakePage{page_id}{secrets.token_hex(16)}"
+                existing = FakeToken(value, page_id, auth.scopes, app_id=self.app_id, user_id=user.id,
+                                     expires_at=0 if auth.long_lived else auth.expires_at)
+                self.tokens[value] = existing
+                self._page_tokens[key] = value
+            data.append({
+                "access_token": existing.value,
+                "category": "Government Organization",
+                "category_list": [{"id": "2235", "name": "Government Organization"}],
+                "name": page.name,
+                "id": page.id,
+                "tasks": list(user.pages[page_id]),
+            })
+        result: dict[str, Any] = {"data": data}
+        if data:
+            result["paging"] = {"cursors": {"before": "QVFIUmZAh", "after": "QVFIUmZAi"}}
+        return result
 
 
 # -- module helpers ---------------------------------------------------------------------------------------------
@@ -678,6 +947,10 @@ def _route(method: str, path: str) -> str:
     parts = path.split("/") if path else []
     if method == "GET" and parts == ["debug_token"]:
         return "debug_token"
+    if parts == ["oauth", "access_token"]:
+        return "oauth_access_token"
+    if method == "GET" and len(parts) == 2 and parts[1] == "accounts":
+        return "accounts"
     if method == "POST" and len(parts) == 2 and parts[1] in ("feed", "photos"):
         return parts[1]
     if method == "GET" and len(parts) == 2 and parts[1] in ("published_posts", "feed", "posts"):
@@ -721,12 +994,49 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], dict[str, by
             repeated = sorted({k for k in keys if keys.count(k) > 1})
             # e.g. attached_media=[...] as a Python list: repeated keys Graph does not understand
             form["__repeated__"] = ",".join(repeated)
+            for key in repeated:  # every value, for forms that repeat a field on purpose (the Login dialog)
+                form[f"__{key}__"] = ",".join(str(v) for v in posted.getall(key))
         form.update({k: str(posted.getone(k)) for k in set(keys)})
     elif content_type.startswith("application/json"):
         body = await request.json()
         if isinstance(body, dict):
             form.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()})
     return form, files
+
+
+def _html_page(title: str, text: str, status: int) -> web.Response:
+    body = f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>" \
+           f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    return web.Response(status=status, text=body, content_type="text/html")
+
+
+def _redirect(uri: str, params: dict[str, str]) -> web.Response:
+    joiner = "&" if "?" in uri else "?"
+    return web.Response(status=302, headers={"Location": uri + joiner + urlencode(params)})
+
+
+def _consent_page(version: str, params: dict[str, str], user: FakeUser, scopes: list[str],
+                  pages: dict[str, FakePage]) -> web.Response:
+    """What Facebook shows: who is signed in, the Pages to grant, the permissions, allow or cancel."""
+    keep = "".join(f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(params.get(k, ''))}'>"
+                   for k in ("client_id", "redirect_uri", "state", "scope", "response_type"))
+    page_boxes = "".join(
+        f"<label><input type='checkbox' name='grant_page' value='{html.escape(p)}' checked> "
+        f"{html.escape(pages[p].name)}</label><br>" for p in user.pages)
+    scope_boxes = "".join(
+        f"<label><input type='checkbox' name='grant_scope' value='{html.escape(s)}' checked> "
+        f"{html.escape(s)}</label><br>" for s in scopes)
+    body = (
+        "<!doctype html><html lang='th'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Facebook</title></head>"
+        f"<body><h1>Facebook (fake)</h1><p id='who'>ดำเนินการต่อในชื่อ {html.escape(user.name)}</p>"
+        f"<form method='post' action='/{html.escape(version)}/dialog/oauth/decide'>{keep}"
+        f"<fieldset><legend>เพจ</legend>{page_boxes or '<p>ไม่มีเพจ</p>'}</fieldset>"
+        f"<fieldset><legend>สิทธิ์</legend>{scope_boxes}</fieldset>"
+        "<button id='allow' name='decision' value='allow'>ดำเนินการต่อ</button> "
+        "<button id='deny' name='decision' value='deny'>ยกเลิก</button></form></body></html>"
+    )
+    return web.Response(status=200, text=body, content_type="text/html")
 
 
 def _json(body: dict[str, Any], status: int, version: str, headers: dict[str, str] | None = None) -> web.Response:
