@@ -181,6 +181,9 @@ def create_app(hub: Hub) -> FastAPI:
 
     for office_module in (area_picker, members_admin, invite_sheet, roster_import, areas_admin, outlet_admin):
         app.include_router(office_module.router)
+    from network_hub.web import facebook_connect  # Facebook Pages by signing in (issue 13, part 3)
+
+    facebook_connect.install(app)
     metrics.install(app, hub)  # /metrics (loopback or HUB_METRICS_TOKEN) and the latency histogram
     # Outermost: an oversized body is refused (413) before any other work (issue 10, finding 5).
     app.add_middleware(BodyLimitMiddleware)
