@@ -264,6 +264,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "missing_permission": ("สิทธิ์ของเพจถูกถอน ต้องเชื่อมต่อใหม่", "permission removed: reconnect"),
         "version_unsupported": ("รุ่น API เลิกใช้แล้ว", "API version unsupported"),
         "not_writable": ("เขียนไฟล์ไม่ได้", "not writable"), "channel": ("ช่องทาง", "channel"),
+        # Facebook Page tokens, named by debug_token (network_hub/facebook_pages.py)
+        "token_expired": ("การเชื่อมต่อหมดอายุ ต้องเชื่อมต่อใหม่", "token expired: reconnect"),
+        "password_changed": ("ผู้เชื่อมเปลี่ยนรหัสผ่าน Facebook ต้องเชื่อมต่อใหม่", "password changed: reconnect"),
+        "app_removed": ("ผู้เชื่อมลบแอปออกจาก Facebook ต้องเชื่อมต่อใหม่", "app removed: reconnect"),
+        "role_removed": ("ผู้เชื่อมไม่ได้ดูแลเพจแล้ว ต้องเชื่อมต่อใหม่", "page role lost: reconnect"),
+        "wrong_page": ("โทเคนเป็นของเพจอื่น", "token of another page"),
+        "not_page_token": ("ไม่ใช่โทเคนของเพจ", "not a page token"),
     },
     "process_role": {
         "scheduler": ("ตัวตั้งเวลาและส่งข่าว", "scheduler"), "dispatcher": ("ตัวส่งข่าว", "dispatcher"),
