@@ -30,6 +30,7 @@ import itertools
 import json
 import math
 import secrets
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -162,6 +163,8 @@ class FakeTelegram(LoopbackServer):
         self._new_update = asyncio.Event()
         self.call_log: list[Call] = []
         self.faults = FaultBook()
+        self._later: list[list[Any]] = []  # [calls still to let through, Fault] (fail_next(after=...))
+        self._later_lock = threading.Lock()
         self._clock = clock
         self._rate_limits = False
         self.per_chat_per_minute = 20
@@ -253,8 +256,10 @@ class FakeTelegram(LoopbackServer):
         description: str = "Internal Server Error",
         retry_after: int | None = None,
         migrate_to_chat_id: int | None = None,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` calls of ``method`` answer with this error (nothing is done)."""
+        """The next ``times`` calls of ``method`` answer with this error (nothing is done); with
+        ``after``, that many calls of ``method`` succeed first (a 429 on part 2 of a post: ``after=1``)."""
         body: dict[str, Any] = {"ok": False, "error_code": error_code, "description": description}
         parameters: dict[str, Any] = {}
         if retry_after is not None:
@@ -263,7 +268,25 @@ class FakeTelegram(LoopbackServer):
             parameters["migrate_to_chat_id"] = migrate_to_chat_id
         if parameters:
             body["parameters"] = parameters
-        self.faults.add(Fault(method, "error", times, error_code, body))
+        fault = Fault(method, "error", times, error_code, body)
+        if after > 0:
+            with self._later_lock:
+                self._later.append([after, fault])
+            return
+        self.faults.add(fault)
+
+    def _arm_later_faults(self, method: str) -> None:
+        """Count this call against the faults waiting for ``after`` calls; arm those whose turn it is."""
+        with self._later_lock:
+            for entry in list(self._later):
+                skip, fault = entry
+                if not fault.matches(method):
+                    continue
+                if skip > 0:
+                    entry[0] = skip - 1
+                else:
+                    self._later.remove(entry)
+                    self.faults.add(fault)
 
     def drop_next(self, method: str = "*", *, times: int = 1, commit: bool = True) -> None:
         """Close the connection without an answer; with ``commit`` the message is posted first."""
@@ -277,6 +300,8 @@ class FakeTelegram(LoopbackServer):
 
     def reset_faults(self) -> None:
         self.faults.clear()
+        with self._later_lock:
+            self._later.clear()
 
     # -- inspection API --------------------------------------------------------------------------
     def chat(self, chat: int | str) -> FakeChat:
@@ -321,6 +346,7 @@ class FakeTelegram(LoopbackServer):
             return _error(ApiError(404, "Not Found"))
         params, files = await _read_params(request)
         self.call_log.append(Call(method, params, list(files), time.time()))
+        self._arm_later_faults(method)
         fault = self.faults.take(method)
         if fault is not None and fault.kind == "error":
             assert fault.body is not None

@@ -35,6 +35,9 @@ from tests.factories import People, seed_network
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# The private chat the hub owns for reading channels by forwarding (HUB_TELEGRAM_PROBE_CHAT_ID):
+# on the fake, a private chat with the hub's operator, where the bot may post and delete.
+PROBE_CHAT = 777000999
 
 
 class ShiftedClock(FrozenClock):
@@ -103,7 +106,14 @@ def make_hub(db: Database, settings: Settings, clock: FrozenClock | None = None)
                clock=clock or ShiftedClock())
 
 
-def settings_for(db: Database, workdir: Path, tg: FakeTelegram | None, fb: FakeFacebook | None) -> Settings:
+def add_probe_chat(tg: FakeTelegram, chat_id: int = PROBE_CHAT) -> int:
+    """The probe chat on the fake (the bot may post there and delete what it forwarded)."""
+    tg.add_private(chat_id, first_name="ห้องตรวจของศูนย์")
+    return chat_id
+
+
+def settings_for(db: Database, workdir: Path, tg: FakeTelegram | None, fb: FakeFacebook | None, *,
+                 probe_chat: int | None = None) -> Settings:
     s = Settings(_env_file=None, data_dir=workdir / "data", database_url=db.url_for_processes)  # type: ignore[call-arg]
     # The faults under test are kills and platform errors, not pacing: the fakes here enforce no
     # per-chat limit, so the hub's 20-a-minute window would only stretch a run to hours.
@@ -111,6 +121,8 @@ def settings_for(db: Database, workdir: Path, tg: FakeTelegram | None, fb: FakeF
     if tg is not None:
         s.telegram_bot_token = tg.token
         s.telegram_api_base_url, s.telegram_file_base_url = tg.base_url, tg.file_base_url
+    if probe_chat is not None:
+        s.telegram_probe_chat_id = str(probe_chat)
     if fb is not None:
         s.facebook_graph_url = fb.graph_url
     return s
@@ -125,6 +137,10 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "HUB_TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
         "HUB_TELEGRAM_FILE_BASE_URL": settings.telegram_file_base_url,
         "HUB_FACEBOOK_GRAPH_URL": settings.facebook_graph_url,
+        "HUB_TELEGRAM_PROBE_CHAT_ID": settings.telegram_probe_chat_id,
+        # The worker processes pace as the harness's settings say (settings_for turns the per-chat
+        # window off: the fakes here enforce none).
+        "HUB_TELEGRAM_CHAT_PER_WINDOW": str(settings.telegram_chat_per_window),
         "HUB_FACEBOOK_GRAPH_VERSION": settings.facebook_graph_version,
         "HUB_LEASE_SECONDS": "10",
         "PYTHONPATH": str(ROOT),
@@ -203,15 +219,18 @@ def add_outlets(hub: Hub, tg_channels: list[int], fb_pages: list[tuple[str, str]
 
 
 def add_items(hub: Hub, author_id: int, outlet_ids: list[int], count: int, prefix: str, *,
-              start: int = 0, due_at: datetime | None = None, status: str = "approved") -> list[int]:
+              start: int = 0, due_at: datetime | None = None, status: str = "approved",
+              title: str | None = None, body: str | None = None) -> list[int]:
     """``count`` approved (or scheduled) items, each with one pending delivery per outlet.
-    Receipt numbers are ``PREFIX-000123``: the marker the audit finds in every post."""
+    Receipt numbers are ``PREFIX-000123``: the marker the audit finds in every post. ``title`` and
+    ``body`` replace the short test text (a long Thai post of several parts)."""
     now = hub.clock.now()
     due = due_at or now
     with hub.transaction() as s:
         ids = s.execute(insert(NewsItem).returning(NewsItem.id), [
             {"receipt_no": receipt(prefix, n), "village_code": "52010101", "author_id": author_id,
-             "category": "announcement", "title": f"ข่าวทดสอบ {n}", "body": f"ข่าวลำดับที่ {n} จากหมู่บ้าน",
+             "category": "announcement", "title": title or f"ข่าวทดสอบ {n}",
+             "body": body or f"ข่าวลำดับที่ {n} จากหมู่บ้าน",
              "status": status, "pdpa_flags": [], "consent": {}, "version": 1, "submitted_at": now,
              "decided_at": now, "scheduled_at": due if status == "scheduled" else None,
              "created_at": now, "updated_at": now} for n in range(start, start + count)]).scalars().all()

@@ -3,18 +3,27 @@ Telegram channels and Facebook pages (the loopback fakes), restarting a worker a
 
 The surviving and restarted workers run the production jobs on their own: the lease sweep turns
 a dead worker's claims back to ``pending`` and its in-flight sends to ``unknown`` (telling the
-moderators), Facebook reconciliation settles Facebook unknowns. At the end the harness does what
-people do: Facebook unknowns are reconciled (the same ``reconcile_unknown`` job, run with the
-two-minute grace already over), a moderator looks at each Telegram channel and answers "posted"
-or "not posted" for each Telegram unknown, and a last worker sends what is left. Then the audit:
+moderators); reconciliation settles Facebook unknowns by the page's posts and Telegram unknowns by
+the probe (forwarding the ids after the last known post into the hub's probe chat,
+``HUB_TELEGRAM_PROBE_CHAT_ID``, configured on the fake). At the end the harness runs the same
+``reconcile_unknown`` job until it settles nothing more (the grace periods already over), asks the
+probe once more why each Telegram unknown still left could not be settled, then does what people
+do: a moderator looks at each Telegram channel and answers "posted" or "not posted" for each of
+those, and a last worker sends what is left.
+
+The figure of issue 11: Telegram unknowns settled without a person ÷ all Telegram unknowns, where
+every episode of ``unknown`` ends either in ``delivery.reconciled_found``/``_absent`` (the engine)
+or ``delivery.resolved_posted``/``_not_posted`` (a person) in the audit log. Then the audit:
 every delivery sent exactly once on its outlet, none twice, every ``unknown`` was surfaced.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,7 +34,7 @@ from sqlalchemy import func, select
 
 from jobs.reconcile import GRACE, reconcile_unknown
 from jobs.sweeps import sweep_leases
-from network_hub.db.models import Delivery
+from network_hub.db.models import AuditEvent, Delivery, Outlet
 from platform_fakes.facebook import FakeFacebook
 from platform_fakes.telegram import FakeTelegram
 from publishers.registry import Publishers
@@ -35,6 +44,7 @@ from reliability.common import (
     Worker,
     add_items,
     add_outlets,
+    add_probe_chat,
     audit,
     count_states,
     fresh_database,
@@ -67,7 +77,18 @@ class R1Result:
     fb_reconciled: dict[str, int] = field(default_factory=dict)
     tg_answered_posted: int = 0
     tg_answered_not_posted: int = 0
+    # Telegram unknown episodes, by who ended them (audit log), and why the probe left some
+    tg_unknowns: int = 0
+    tg_settled_by_engine: dict[str, int] = field(default_factory=dict)  # found / absent
+    tg_settled_by_person: int = 0
+    tg_person_reasons: dict[str, int] = field(default_factory=dict)  # the probe's PublishError code
+    probe_forwards: int = 0  # forwardMessage calls the fake answered (every probe, every process)
     final: Audit | None = None
+
+    @property
+    def tg_auto_ratio(self) -> float | None:
+        """Telegram unknowns settled without a person ÷ all Telegram unknowns (None: there were none)."""
+        return sum(self.tg_settled_by_engine.values()) / self.tg_unknowns if self.tg_unknowns else None
 
     @property
     def ok(self) -> bool:
@@ -84,6 +105,44 @@ def _held_by(hub: object, pid: int) -> dict[str, int]:
                               .where(Delivery.lease_owner.like(f"%:{pid}:%"),
                                      Delivery.state.in_(("claimed", "sending")))
                               .group_by(Delivery.state)).all())
+
+
+def _telegram_settlements(hub: object) -> tuple[dict[str, int], int]:
+    """How each Telegram unknown episode ended, from the audit log: (by the engine, by a person)."""
+    actions = {"delivery.reconciled_found": "found", "delivery.reconciled_absent": "absent"}
+    person = ("delivery.resolved_posted", "delivery.resolved_not_posted")
+    with hub.transaction() as s:  # type: ignore[attr-defined]
+        telegram = {str(i) for i in s.scalars(select(Delivery.id).join(Outlet, Outlet.id == Delivery.outlet_id)
+                                              .where(Outlet.platform == "telegram"))}
+        rows = s.execute(select(AuditEvent.action, AuditEvent.object_id)
+                         .where(AuditEvent.object_type == "delivery",
+                                AuditEvent.action.in_((*actions, *person)))).all()
+    engine: Counter[str] = Counter()
+    by_person = 0
+    for action, object_id in rows:
+        if object_id not in telegram:
+            continue
+        if action in actions:
+            engine[actions[action]] += 1
+        else:
+            by_person += 1
+    return dict(engine), by_person
+
+
+class _Undecided(logging.Handler):
+    """Why the reconciler left each Telegram unknown to a person: the code of the PublishError it
+    logs ("delivery N: cannot reconcile yet: ambiguous [probe_foreign_messages]: ...")."""
+
+    PATTERN = re.compile(r"^delivery (\d+): cannot reconcile yet: \w+(?: \[([^\]]+)\])?")
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.reasons: dict[int, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = self.PATTERN.match(record.getMessage())
+        if found:
+            self.reasons[int(found.group(1))] = found.group(2) or "no code"
 
 
 def _wait_settled(hub: object, timeout: float) -> bool:
@@ -116,7 +175,7 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
             os.environ[var] = token_vars[var]  # the harness's own reconciliation reads it too
         tg.latency(latency_s)  # a send takes a moment: kills land while calls are in flight
         fb.latency(latency_s)
-        settings = settings_for(db, workdir, tg, fb)
+        settings = settings_for(db, workdir, tg, fb, probe_chat=add_probe_chat(tg))
         hub = make_hub(db, settings)
         people = seed_people(hub)
         outlet_ids = add_outlets(hub, chats, [(p, f"HUB_R1_PAGE_TOKEN_{p}") for p in pages])
@@ -176,19 +235,38 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
                 d.updated_at = hub.clock.now() - GRACE - timedelta(seconds=5)
         publishers = Publishers(settings)
 
+        undecided = _Undecided()
+
         async def reconcile_all() -> dict[str, int]:
-            # One call settles at most 100 (production runs it every minute): call until it is done.
+            # One call settles at most 100 per platform (production runs it every minute): call
+            # until a pass settles nothing more; the last pass logs why each one is left.
             total: Counter[str] = Counter()
             try:
-                while True:
+                for _ in range(1000):
+                    undecided.reasons.clear()
                     counts = await reconcile_unknown(hub, publishers)
                     total.update(counts)
-                    if not counts["found"] and not counts["absent"]:
-                        return dict(total)
+                    if not counts["found"] and not counts["absent"] and not counts.get("deferred"):
+                        break
+                return dict(total)
             finally:
                 await publishers.aclose()
 
-        result.fb_reconciled = asyncio.run(reconcile_all())
+        tg.latency(0)  # the kills are over: the delay only made them land mid-send
+        reconcile_log = logging.getLogger("jobs.reconcile")
+        level = reconcile_log.level
+        reconcile_log.addHandler(undecided)
+        reconcile_log.setLevel(logging.INFO)
+        try:
+            result.fb_reconciled = asyncio.run(reconcile_all())
+        finally:
+            reconcile_log.removeHandler(undecided)
+            reconcile_log.setLevel(level)
+        with hub.transaction() as s:
+            left = set(s.scalars(select(Delivery.id).join(Outlet, Outlet.id == Delivery.outlet_id)
+                                 .where(Delivery.state == "unknown", Outlet.platform == "telegram")))
+        result.tg_person_reasons = dict(Counter(undecided.reasons.get(d, "not looked at (pass limit)")
+                                                for d in left))
         result.tg_answered_posted, result.tg_answered_not_posted = resolve_telegram_unknowns(
             hub, tg, people.moderator.id, PREFIX)
         if any(count_states(hub).get(s) for s in UNSETTLED):
@@ -199,6 +277,9 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
             finally:
                 last.terminate()
         result.final = audit(hub, posts_on_fakes(tg, fb, chats, pages, PREFIX))
+        result.tg_settled_by_engine, result.tg_settled_by_person = _telegram_settlements(hub)
+        result.tg_unknowns = sum(result.tg_settled_by_engine.values()) + result.tg_settled_by_person
+        result.probe_forwards = len(tg.calls("forwardMessage"))
         hub.engine.dispose()
     result.seconds = time.monotonic() - started
     return result

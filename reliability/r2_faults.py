@@ -6,6 +6,7 @@ state and the posts on the platform — never lost, never doubled."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 from collections.abc import Awaitable, Callable
@@ -23,9 +24,19 @@ from network_hub.hub import Hub
 from network_hub.outbox.resolution import resolve_unknown, retry_failed
 from network_hub.permissions import load_actor
 from platform_fakes.facebook import FakeFacebook
-from platform_fakes.telegram import FakeTelegram
+from platform_fakes.telegram import FakeMessage, FakeTelegram
 from publishers.registry import Publishers
-from reliability.common import add_items, add_outlets, fresh_database, make_hub, seed_people, settings_for
+from reliability.common import (
+    PROBE_CHAT,
+    ROOT,
+    add_items,
+    add_outlets,
+    fresh_database,
+    make_hub,
+    receipt,
+    seed_people,
+    settings_for,
+)
 from tests.factories import People
 
 CHANNEL = -1002000000001
@@ -44,6 +55,10 @@ class Ctx:
     platform: str
     pubs: Publishers
     send_timeout: float | None = None
+    item_id: int | None = None  # the item under test (an earlier anchor post may exist too)
+    receipt: str = receipt(PREFIX, 0)
+    notes: list[str] = field(default_factory=list)  # what the row's own checks saw
+    failed_checks: list[str] = field(default_factory=list)
 
     @property
     def clock(self) -> FrozenClock:
@@ -55,7 +70,19 @@ class Ctx:
 
     def delivery(self) -> Delivery:
         with self.hub.transaction() as s:
-            return s.scalar(select(Delivery))
+            q = select(Delivery).order_by(Delivery.id.desc())
+            if self.item_id is not None:
+                q = q.where(Delivery.item_id == self.item_id)
+            return s.scalars(q).first()
+
+    def check(self, ok: bool, note: str) -> None:
+        """A row's own check of what reached the fake; a failed one fails the row."""
+        self.notes.append(note if ok else f"NOT {note}")
+        if not ok:
+            self.failed_checks.append(note)
+
+    def channel_messages(self) -> list[FakeMessage]:
+        return [m for c in sorted(self.tg.chats) if c < 0 for m in self.tg.posts(c)]
 
     def outlet(self) -> Outlet:
         with self.hub.transaction() as s:
@@ -71,10 +98,11 @@ class Ctx:
         return ", ".join(sorted({f"{who.get(name, name)} ({kind})" for kind, name in rows})) or "nobody"
 
     def posts(self) -> int:
+        """Posts of the item under test on the platform: messages carrying its receipt marker
+        (a post of several parts carries it once, in its last part)."""
         if self.platform == "telegram":
-            chats = [c for c in self.tg.chats if c < 0]
-            return sum(self.tg.count(c) for c in chats)
-        return self.fb.count(PAGE)
+            return sum(self.receipt in (m.text or "") + (m.caption or "") for m in self.channel_messages())
+        return sum(self.receipt in (p.message or "") for p in self.fb.posts(PAGE))
 
     def moderator_answers(self, posted: bool) -> None:
         with self.hub.transaction() as s:
@@ -96,6 +124,10 @@ class Case:
     remedy: Callable[[Ctx], Awaitable[None]]
     send_timeout: float | None = None
     graph_version: str | None = None
+    anchor: bool = False  # an earlier post of the hub in the channel (the probe counts ids from it)
+    body: str | None = None  # the item's text (default: one short line)
+    probe_chat_blocked: bool = False  # the bot cannot post in the probe chat (forwarding fails)
+    check: Callable[[Ctx], None] | None = None  # the row's own count of what reached the fake
 
 
 @dataclass
@@ -108,10 +140,12 @@ class Row:
     final_state: str
     posts: int
     attempts_counted: int
+    checked: str = ""  # the row's own checks (forwards, parts, ids), "NOT ..." for a failed one
+    checks_ok: bool = True
 
     @property
     def ok(self) -> bool:
-        return self.final_state == "sent" and self.posts == 1
+        return self.final_state == "sent" and self.posts == 1 and self.checks_ok
 
 
 @dataclass
@@ -184,6 +218,82 @@ def nothing_more(ctx: Ctx) -> None:
     return None
 
 
+# -- engine v2 rows: a 429 midway through a long post, reconciliation by forwarding --------------------
+LONG_POST = ROOT / "corpus" / "thai_pr_posts" / "037.json"  # a real thaigov.go.th post, 9,293 UTF-16 units
+
+
+def long_thai_post() -> tuple[str, str]:
+    """(title, text) of a real Thai government post long enough for three Telegram messages."""
+    record = json.loads(LONG_POST.read_text(encoding="utf-8"))
+    return record.get("title") or "", record["text"]
+
+
+def _sends(ctx: Ctx) -> list[str]:
+    """The text of every sendMessage call to a channel, answered or refused, in order."""
+    return [str(c.params.get("text")) for c in ctx.tg.calls("sendMessage")
+            if str(c.params.get("chat_id", "")).startswith("-")]
+
+
+def whole_post_once(ctx: Ctx) -> None:
+    """The 3-part post after a 429 on part 2: parts 1-3 once each, in order, nothing else."""
+    sends, messages = _sends(ctx), ctx.channel_messages()
+    ctx.check(len(messages) == 3, f"the channel holds {len(messages)} message(s) (3 expected)")
+    ctx.check(len(sends) == 4 and sends[1] == sends[2],
+              f"{len(sends)} sendMessage calls: part 1, part 2 refused (429), part 2 again after the wait, part 3")
+    ctx.check([m.html for m in messages] == [sends[0], *sends[2:]], "parts 1-3 in the channel in order, each once")
+    ids = [str(m.message_id) for m in messages]
+    ctx.check(list(ctx.delivery().external_ids or []) == ids, f"the delivery's ids are the 3 messages {', '.join(ids)}")
+
+
+def reconcile_by_forwarding(expect: str) -> Callable[[Ctx], Awaitable[None]]:
+    """The reconciler's probe settles the Telegram unknown (``expect``: found / absent / undecided,
+    the last one then answered by a moderator), checked by counting the fake's calls."""
+
+    async def remedy(ctx: Ctx) -> None:
+        sends_before = len(_sends(ctx))
+        ctx.clock.advance(minutes=3)  # past the Telegram grace period
+        counts = await reconcile_unknown(ctx.hub, ctx.pubs)
+        d = ctx.delivery()
+        forwards = ctx.tg.calls("forwardMessage")
+        left = ctx.tg.posts(PROBE_CHAT) if PROBE_CHAT in ctx.tg.chats else []
+        said = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        ctx.check(counts.get(expect) == 1, f"reconciliation: {expect} 1 ({said})")
+        ctx.check(bool(forwards), f"{len(forwards)} forwardMessage call(s) into the probe chat")
+        ctx.check(not left, f"{len(left)} forwarded copies left in the probe chat (deleted: "
+                            f"{len(ctx.tg.calls('deleteMessage'))})")
+        if expect == "found":
+            marked = [str(m.message_id) for m in ctx.channel_messages() if ctx.receipt in (m.text or "")]
+            ctx.check(d.state == "sent" and list(d.external_ids or []) == marked,
+                      f"sent with the id of the post in the channel ({', '.join(marked)})")
+        elif expect == "absent":
+            ctx.check(d.state == "pending", f"{d.state} after reconciliation (pending: sent again)")
+        else:
+            ctx.check(d.state == "unknown", f"{d.state} after reconciliation (stays with a person)")
+            ctx.moderator_answers(posted=ctx.posts() > 0)
+        await ctx.dispatch()
+        resent = len(_sends(ctx)) - sends_before
+        ctx.check(resent == (1 if expect == "absent" else 0), f"sent again {resent} time(s)")
+
+    return remedy
+
+
+ENGINE_V2_CASES: list[Case] = [
+    Case("telegram", "429 (retry after 30 s) on part 2 of a 3-part long Thai post",
+         lambda c: c.tg.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 30",
+                                  retry_after=30, after=1),
+         "31 s pass: resumes at part 2", after(seconds=31), body="long", check=whole_post_once),
+    Case("telegram", "connection dropped after the platform posted (an earlier post known)",
+         lambda c: c.tg.drop_next("sendMessage", commit=True), "reconciliation by forwarding: found",
+         reconcile_by_forwarding("found"), anchor=True),
+    Case("telegram", "connection dropped before the platform acted (an earlier post known)",
+         lambda c: c.tg.drop_next("sendMessage", commit=False), "reconciliation by forwarding: absent, sent again",
+         reconcile_by_forwarding("absent"), anchor=True),
+    Case("telegram", "connection dropped after the platform posted; the probe chat refuses the bot",
+         lambda c: c.tg.drop_next("sendMessage", commit=True),
+         "reconciliation by forwarding: cannot read, a moderator checks: posted",
+         reconcile_by_forwarding("undecided"), anchor=True, probe_chat_blocked=True),
+]
+
 CASES: list[Case] = [
     Case("telegram", "429 Too Many Requests (retry after 30 s)",
          lambda c: c.tg.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 30",
@@ -236,6 +346,7 @@ CASES: list[Case] = [
     Case("telegram", "400 Bad Request (permanent)",
          lambda c: c.tg.fail_next("sendMessage", error_code=400, description="Bad Request: message is too long"),
          "a moderator retries", moderator_retries),
+    *ENGINE_V2_CASES,
 ]
 
 
@@ -243,9 +354,10 @@ async def run_case(case: Case, backend: str, workdir: Path, pg_url: str | None) 
     async with FakeTelegram() as tg, FakeFacebook() as fb:
         with fresh_database(backend, workdir, pg_url) as db:
             tg.add_channel(CHANNEL)
+            tg.add_private(PROBE_CHAT, first_name="ห้องตรวจของศูนย์", blocked=case.probe_chat_blocked)
             fb.add_page(PAGE)
             os.environ[TOKEN_VAR] = fb.issue_token(PAGE)
-            settings = settings_for(db, workdir, tg, fb)
+            settings = settings_for(db, workdir, tg, fb, probe_chat=PROBE_CHAT)
             settings.max_attempts = 3
             if case.graph_version:
                 settings.facebook_graph_version = case.graph_version
@@ -261,9 +373,18 @@ async def run_case(case: Case, backend: str, workdir: Path, pg_url: str | None) 
                 outlet_id = add_outlets(hub, [CHANNEL], [])[0]
             else:
                 outlet_id = add_outlets(hub, [], [(PAGE, TOKEN_VAR)])[0]
-            add_items(hub, people.reporter.id, [outlet_id], 1, PREFIX)
             ctx = Ctx(hub, tg, fb, people, outlet_id, case.platform, Publishers(settings), case.send_timeout)
             try:
+                first = 0
+                if case.anchor:  # an earlier post, sent and known: where the probe counts message ids from
+                    add_items(hub, people.reporter.id, [outlet_id], 1, PREFIX)
+                    await ctx.dispatch()
+                    ctx.clock.advance(seconds=5)  # the frozen clock: the next post starts later
+                    first = 1
+                title, body = long_thai_post() if case.body == "long" else (None, case.body)
+                ctx.item_id = add_items(hub, people.reporter.id, [outlet_id], 1, PREFIX, start=first,
+                                        title=title, body=body)[0]
+                ctx.receipt = receipt(PREFIX, first)
                 case.inject(ctx)
                 await ctx.dispatch()
                 if case.fault.startswith("transient error on every try"):
@@ -272,6 +393,9 @@ async def run_case(case: Case, backend: str, workdir: Path, pg_url: str | None) 
                     fb.reset_faults()
                 d, o = ctx.delivery(), ctx.outlet()
                 after_fault = d.state
+                if d.parts_done:
+                    after_fault += f"; {d.parts_done} part(s) posted, {len(ctx.channel_messages())} message(s) " \
+                                   "in the channel"
                 if o.status != "active":
                     after_fault += f"; outlet {o.status}"
                 if o.blocked_until and o.blocked_until > ctx.clock.now():
@@ -286,9 +410,11 @@ async def run_case(case: Case, backend: str, workdir: Path, pg_url: str | None) 
                 ctx.clock.advance(minutes=3)
                 await reconcile_unknown(ctx.hub, ctx.pubs)
                 await ctx.dispatch()
+                if case.check is not None:
+                    case.check(ctx)
                 final = ctx.delivery()
                 return Row(case.platform, case.fault, after_fault, told, case.remedy_name, final.state, ctx.posts(),
-                           final.attempts)
+                           final.attempts, "; ".join(ctx.notes), not ctx.failed_checks)
             finally:
                 await ctx.pubs.aclose()
                 hub.engine.dispose()
