@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from network_hub.areas import attribution
 from network_hub.db.models import KeyValue, Member
 from network_hub.errors import HubError
-from network_hub.line.members import link_by_invite, member_of_line_user
+from network_hub.line.members import is_invite_code, link_by_invite, member_of_line_user
 from network_hub.newsroom.labels import CATEGORY_TH
 from network_hub.newsroom.pdpa import Consent
 from network_hub.newsroom.photos import MAX_PHOTOS, PhotoInput
@@ -131,6 +131,12 @@ def handle(session: Session, event: dict[str, Any], extra: dict[str, Any], *, no
         return [text_message(T["greet_unlinked"])] if kind in ("follow", "message") else []
     if kind == "follow":
         return [text_message(T["linked"].format(name=member.name), [("ส่งข่าว", "start")])]
+    if is_invite_code(session, text):  # a linked person sends a personal code: theirs again, or someone else's
+        try:
+            linked = link_by_invite(session, text or "", line_user_id=user, now=now)
+        except HubError as exc:
+            return [text_message(exc.message("th"))]
+        return [text_message(T["linked"].format(name=linked.name), [("ส่งข่าว", "start")])]
     if text in NOTICE_WORDS:  # the member's choice: a daily summary push (default) or none
         from network_hub.line.notices import set_preference
 

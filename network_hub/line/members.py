@@ -4,6 +4,12 @@ The invite system is Telegram's (``roster.invites``): an admin makes a personal 
 existing roster entry and hands over its code; the volunteer adds the hub's Official Account as a
 friend and sends the code in the 1:1 chat. Only personal invites link a LINE account, so a LINE
 user always lands on the roster entry the admin meant, and a second member is never created.
+
+A member already on Telegram gets a personal invite the same way (``network-hub invite create
+--member``; the roster refuses one only when both accounts are linked): sending it in LINE binds
+LINE to that same member and leaves the Telegram link as it is. A LINE account that already
+belongs to another member is refused with a Thai message, also when it is sent from a linked
+account (``is_invite_code`` lets the chat tell a code from a chat message).
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from network_hub import audit
-from network_hub.db.models import Member
+from network_hub.db.models import Invite, Member
 from network_hub.errors import Conflict, InvalidInput, PermissionDenied
-from network_hub.roster.invites import _take_use, get_invite  # the invite rules, shared with Telegram
+from network_hub.roster.invites import CODE_PATTERN, _take_use, get_invite  # the invite rules, shared with Telegram
 from network_hub.roster.members import _insert_grant, find_grant, get_member
 from network_hub.states import MemberStatus
 
@@ -27,6 +33,14 @@ _ASK_ADMIN_TH = "กรุณาขอรหัสเชิญส่วนตั
 def member_of_line_user(session: Session, line_user_id: str) -> Member | None:
     member = session.scalar(select(Member).where(Member.line_user_id == line_user_id))
     return member if member is not None and member.status == MemberStatus.ACTIVE else None
+
+
+def is_invite_code(session: Session, text: str | None) -> bool:
+    """True when ``text`` is exactly the code of an existing personal invite (not a chat message)."""
+    text = (text or "").strip()
+    if not text or not CODE_PATTERN.match(text):
+        return False
+    return session.scalar(select(Invite.id).where(Invite.code == text, Invite.member_id.is_not(None))) is not None
 
 
 def link_by_invite(session: Session, code: str, *, line_user_id: str, now: datetime) -> Member:
