@@ -325,7 +325,10 @@ def _hub_child() -> None:
         return report
 
     dispatch.Dispatcher.run_once = traced_run_once  # type: ignore[method-assign]
-    claim_due, start_sending = queries.claim_due, transitions.start_sending_batch
+    claim_due = queries.claim_due
+    # ``claimed → sending``: the function's name changes as the engine does
+    starter = next(n for n in ("start_prepared", "start_sending_batch") if hasattr(transitions, n))
+    start_sending = getattr(transitions, starter)
 
     def traced_claim(*args: Any, **kwargs: Any) -> Any:
         t0 = time.time()
@@ -340,7 +343,7 @@ def _hub_child() -> None:
         return jobs
 
     queries.claim_due = traced_claim  # type: ignore[assignment]
-    transitions.start_sending_batch = traced_start  # type: ignore[assignment]
+    setattr(transitions, starter, traced_start)
     send = dispatch.Dispatcher._send
 
     async def traced_send(self: dispatch.Dispatcher, job: Any) -> Any:
