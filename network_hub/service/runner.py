@@ -1,7 +1,8 @@
 """``network-hub run``: the long-running service.
 
 It assembles the parts in one asyncio process: the dispatcher loop (woken at once by approvals
-in this process, ticked by APScheduler for work from other processes), the maintenance jobs
+in this process and, through ``outbox.signals``, by work announced in other processes; otherwise it
+looks again after ``HUB_DISPATCH_INTERVAL_S`` or at the next due moment), the maintenance jobs
 (lease sweep, missed-post sweep, Facebook reconciliation, reminder planning, DM sending, daily
 outlet checks, heartbeat), and the optional components — the Telegram bot when a token is set,
 the web dashboard. SIGTERM/SIGINT stop claiming, let in-flight sends finish within a deadline,
@@ -89,7 +90,6 @@ class Service:
     def _jobs(self) -> dict[str, tuple[Callable[[], Awaitable[object]], float | object]]:
         s = self.hub.settings
         jobs: dict[str, tuple[Callable[[], Awaitable[object]], float | object]] = {
-            "dispatch-tick": (self._async_job("dispatch-tick", self._tick), s.dispatch_interval_s),
             "heartbeat": (self._db_job("heartbeat", lambda ses, now: heartbeat.beat(
                 ses, self.process_id, self.roles, now)), Intervals.heartbeat),
             "lease-sweep": (self._db_job("lease-sweep", sweeps.sweep_leases), Intervals.lease_sweep),
@@ -126,9 +126,6 @@ class Service:
             jobs["send-notifications"] = (self._async_job("send-notifications", sender.run_once),
                                           Intervals.notifications)
         return jobs
-
-    async def _tick(self) -> None:
-        self.dispatcher.wake()
 
     # -- components -----------------------------------------------------------------------
     def _build_components(self) -> None:
@@ -171,6 +168,8 @@ class Service:
             await component.start()
         scheduler = build_scheduler(self.hub, self._jobs())  # type: ignore[arg-type]
         scheduler.start()
+        # No scheduler tick for the dispatcher: its loop looks again after the interval by itself,
+        # and a second, unaligned tick only doubled the empty passes an approval could land in.
         dispatch_loop = asyncio.create_task(self.dispatcher.serve(self.hub.settings.dispatch_interval_s))
         log.info("hub process %s running (%s)", self.process_id, ", ".join(self.roles))
         try:

@@ -75,9 +75,9 @@ def sent_items(hub) -> set[int]:
         return set(s.scalars(select(Delivery.item_id).where(Delivery.state == "sent")))
 
 
-async def serve(dispatcher: Dispatcher) -> None:
+async def serve(dispatcher: Dispatcher, interval: float = NO_TICK_S) -> None:
     try:
-        await asyncio.wait_for(dispatcher.serve(NO_TICK_S), WAIT_S)
+        await asyncio.wait_for(dispatcher.serve(interval), WAIT_S)
     finally:
         dispatcher._stopping = True
         await dispatcher.stop(5)
@@ -179,3 +179,19 @@ def test_the_loop_survives_a_failing_pass_and_is_woken_again(hub, people) -> Non
     asyncio.run(serve(dispatcher))
     assert dispatcher.steps == ["pass", "pass"]
     assert sent_items(hub) == {first}
+
+
+def test_without_any_wake_up_the_loop_looks_again_after_its_interval(hub, people) -> None:
+    """The loop needs no scheduler tick: work that nobody announced (a lost signal) is found by
+    the next pass, which starts when the interval ends."""
+    later: list[int] = []
+
+    def approve_silently() -> None:
+        with hub.transaction() as s:
+            outlet = s.scalars(select(Outlet)).one()
+            later.append(add_approved_item(s, hub.clock.now(), people.reporter.id, [outlet]).id)
+
+    dispatcher, first = make(hub, people, during_sleep=approve_silently)
+    asyncio.run(serve(dispatcher, interval=0.05))
+    assert dispatcher.steps == ["pass", "sleep", "pass"]
+    assert sent_items(hub) == {first, later[0]}
