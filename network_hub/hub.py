@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
 from network_hub.clock import Clock, SystemClock
-from network_hub.db.engine import make_engine, make_session_factory
+from network_hub.db.engine import SessionFactory, make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass
@@ -24,7 +27,9 @@ class Hub:
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Hub:
         engine = make_engine(settings.resolved_database_url)
-        return cls(settings, engine, make_session_factory(engine), clock or SystemClock())
+        # The sessionmaker (and the ORM import) is made when a session is first asked for.
+        sessions = cast("sessionmaker[Session]", SessionFactory(engine))
+        return cls(settings, engine, sessions, clock or SystemClock())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -9,14 +9,17 @@ PostgreSQL: psycopg 3, pool pre-ping so a killed connection is replaced.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the ORM is imported when a session factory is first used (SessionFactory)
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, schema: str | None = None) -> Engine:
@@ -63,7 +66,37 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class SessionFactory:
+    """``make_session_factory(engine)``, made on first use; calls and attributes go to it.
+
+    Every CLI command assembles the hub, and importing the ORM for its sessionmaker costs about
+    0.1 s, which a command that reads with Core statements on a connection (``member list``) does
+    not need (docs/PERFORMANCE.md, "CLI start-up").
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._made: sessionmaker[Session] | None = None
+        self._lock = threading.Lock()
+
+    def _factory(self) -> sessionmaker[Session]:
+        with self._lock:
+            if self._made is None:
+                self._made = make_session_factory(self._engine)
+            return self._made
+
+    def __call__(self, **kw: Any) -> Session:
+        return self._factory()(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not set yet (copy, pickle): never recurse
+            raise AttributeError(name)
+        return getattr(self._factory(), name)
 
 
 @contextmanager
@@ -74,5 +107,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
+    from sqlalchemy.orm import Session
+
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "sqlite"
