@@ -76,8 +76,8 @@ def member_list(
     from network_hub.roster.listing import member_rows
 
     hub = get_hub()
-    with hub.sessions() as session:
-        rows = member_rows(session, area, include_forgotten=include_forgotten)
+    with hub.engine.connect() as connection:  # Core reads: no ORM session (and no ORM import) needed
+        rows = member_rows(connection, area, include_forgotten=include_forgotten)
     emit(rows if as_json else [_table_row(r) for r in rows], as_json, LIST_COLUMNS)
 
 

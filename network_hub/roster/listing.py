@@ -2,7 +2,7 @@
 
 ``member_rows`` gives the members as plain dicts (the shape of ``members.member_to_dict``) from two
 Core statements on lightweight table clauses, so ``network-hub member list`` imports neither the
-declarative models (about 0.1 s) nor the roster services (phone numbers, Thai text, passwords,
+ORM and the declarative models (about 0.2 s) nor the roster services (phone numbers, Thai text, passwords,
 GeoThai) and never configures the ORM mappers: see docs/PERFORMANCE.md, "CLI start-up".
 ``members.list_members`` (ORM objects, for the web) takes its members from the same filter,
 ``filter_members``. The clauses below name columns of ``network_hub.db.models`` with the same types;
@@ -19,6 +19,7 @@ from network_hub.db.types import UTCDateTime
 from network_hub.states import MemberStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
 MEMBERS = table(
@@ -52,9 +53,10 @@ def filter_members(query: _S, area: str | None, include_forgotten: bool, *,
     return query
 
 
-def member_rows(session: Session, area: str | None = None, *,
+def member_rows(session: Session | Connection, area: str | None = None, *,
                 include_forgotten: bool = False) -> list[dict[str, Any]]:
-    """``[member_to_dict(m) for m in list_members(...)]`` read with Core statements (no ORM objects)."""
+    """``[member_to_dict(m) for m in list_members(...)]`` read with Core statements (no ORM objects);
+    on a connection (as the CLI reads) the ORM need not even be imported."""
     m, g = MEMBERS.c, GRANTS.c
     people = filter_members(select(m.id, m.name, m.phone, m.telegram_user_id, m.language, m.status,
                                    m.password_hash, m.unreachable_since, m.created_at), area, include_forgotten)
