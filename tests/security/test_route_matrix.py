@@ -141,6 +141,8 @@ ROUTE_TABLE: dict[tuple[str, str], Expect] = {
     ("GET", "/roster/members/new"): Expect(get=ADMIN_ONLY),
     ("POST", "/roster/members"): Expect(refused_with_token=NOT_ANON),
     ("GET", "/roster/members/{member_id}"): Expect(get=_only("coordinator", "admin")),  # may invite them
+    # Coordinators may add/remove reporter and moderator grants in their area (Action.ASSIGN_ROLE), but
+    # the matrix posts role=admin, which only an admin may give: so they are refused here too.
     **{("POST", f"/roster/members/{{member_id}}/{verb}"): Expect(refused_with_token=NOT_ANON)
        for verb in ("edit", "status", "forget", "grants", "grants/remove", "password", "merge")},
     ("POST", "/roster/members/{member_id}/invite"): Expect(refused_with_token=("reporter", "outsider")),
