@@ -134,7 +134,7 @@ class Dispatcher:
         # the pass, or by the lease sweep after a crash) — it was never sent, so nothing is lost.
         in_flight: set[asyncio.Task[Outcome]] = set()
         recording: set[asyncio.Task[None]] = set()
-        ahead: collections.deque[queries.Claim] = collections.deque()
+        ahead: collections.deque[SendJob] = collections.deque()
         claim_more = True
         # Start in batches, not one slot at a time: each start is a transaction, and half-full
         # batches keep the database work per delivery small while the pipeline stays busy.
@@ -188,11 +188,12 @@ class Dispatcher:
         task.add_done_callback(self._in_flight.discard)  # type: ignore[arg-type]
         return task
 
-    async def _claim_and_start(self, ahead: collections.deque[queries.Claim], room: int, claim: bool,
+    async def _claim_and_start(self, ahead: collections.deque[SendJob], room: int, claim: bool,
                                report: PassReport) -> tuple[list[SendJob], int]:
-        """Top up the claims held ahead (a short transaction, only when fewer than ``room`` are
-        held), then mark ``sending`` the ``room`` oldest just before their calls (another).
-        Returns the jobs to send and how many rows were newly claimed."""
+        """Top up the jobs held ahead when fewer than ``room`` are held (one transaction claims
+        and reads them), then mark ``sending`` the ``room`` oldest just before their calls (a
+        short transaction of three statements). Returns the jobs to send and how many rows were
+        newly claimed."""
         def work() -> tuple[list[SendJob], int]:
             claimed = 0
             if claim and len(ahead) < room:
@@ -201,17 +202,21 @@ class Dispatcher:
                     claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease,
                                                limit=max(room, self.batch) - len(ahead), limits=self.limits,
                                                cost=self.cost)
+                    prepared = transitions.prepare_jobs(s, claims, now=now, media_dir=self.media_dir)
+                    unread = [c for c in claims if c.delivery_id not in {j.delivery_id for j in prepared}]
+                    if unread:  # a row or item deleted under the claim: hand it back
+                        queries.release_claims(s, unread, now)
                 report.claimed += len(claims)
                 claimed = len(claims)
                 if claims:
                     crashpoints.reached("after_claim")
-                ahead.extend(claims)
+                ahead.extend(prepared)
             starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
             if not starting:
                 return [], claimed
             with self.hub.transaction() as s:
-                jobs = transitions.start_sending_batch(s, starting, worker=self.owner, now=self.hub.clock.now(),
-                                                       lease=self.lease, media_dir=self.media_dir)
+                jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
+                                                  lease=self.lease)
             for _ in range(len(starting) - len(jobs)):
                 report.count("skipped")
             if jobs:
@@ -220,9 +225,9 @@ class Dispatcher:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
-    async def _release_ahead(self, ahead: collections.deque[queries.Claim]) -> None:
+    async def _release_ahead(self, ahead: collections.deque[SendJob]) -> None:
         """Hand back rows claimed ahead that will not be started in this pass (never sent)."""
-        claims = list(ahead)
+        claims = [transitions.claim_of(job) for job in ahead]
         ahead.clear()
         now = self.hub.clock.now()
         try:

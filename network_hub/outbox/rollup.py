@@ -9,16 +9,19 @@ told through the notification outbox, once per change of status.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
 from network_hub.db.models import AuditEvent, Delivery, Member, NewsItem, Notification, Outlet
+from network_hub.db.types import UTCDateTime
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox.routing_people import moderators_of_village
 from network_hub.states import DeliveryState, ItemStatus, MemberStatus, NotificationState
 
+_UTC = UTCDateTime()
 _D = Delivery.__table__
 _I = NewsItem.__table__
 _O = Outlet.__table__
@@ -32,6 +35,34 @@ IN_FLIGHT = (
 )
 ROLLABLE = (ItemStatus.APPROVED, ItemStatus.SCHEDULED, ItemStatus.PUBLISHING, ItemStatus.PUBLISHED,
             ItemStatus.PARTIALLY_PUBLISHED, ItemStatus.FAILED)
+
+# The batch roll-up's statements, built once (their cache keys and compiled forms are reused).
+_ROLL_UP_READ = (
+    select(_I.c.id, _I.c.status, _I.c.receipt_no, _I.c.title, _I.c.author_id,
+           _M.c.status.label("author_status"),
+           func.sum(case((_D.c.state.in_([s.value for s in IN_FLIGHT]), 1), else_=0)).label("busy"),
+           func.sum(case((_D.c.state == DeliveryState.SENT.value, 1), else_=0)).label("sent"),
+           func.sum(case((_D.c.state == DeliveryState.FAILED.value, 1), else_=0)).label("failed"))
+    .select_from(_I.join(_M, _M.c.id == _I.c.author_id).join(_D, _D.c.item_id == _I.c.id))
+    .where(_I.c.id.in_(bindparam("r_items", expanding=True)))
+    .group_by(_I.c.id, _I.c.status, _I.c.receipt_no, _I.c.title, _I.c.author_id, _M.c.status)
+    .order_by(_I.c.id)
+)
+# Fenced on the status just read: an item another transaction moved meanwhile is left alone.
+_PUBLISH = (
+    update(_I)
+    .where(_I.c.id == bindparam("p_id"), _I.c.status == bindparam("p_before"))
+    .values(status=ItemStatus.PUBLISHED.value, version=_I.c.version + 1, updated_at=bindparam("p_now", type_=_UTC),
+            published_at=func.coalesce(_I.c.published_at, bindparam("p_now", type_=_UTC)))
+)
+_LINKS = (
+    select(_D.c.item_id, _O.c.name, _O.c.platform, _D.c.permalink)
+    .join(_O, _O.c.id == _D.c.outlet_id)
+    .where(_D.c.item_id.in_(bindparam("r_items", expanding=True)), _D.c.state == DeliveryState.SENT.value)
+    .order_by(_D.c.id)
+)
+_AUDIT = insert(_E)
+_NOTIFY = insert(_N)
 
 
 def roll_up_item(session: Session, item_id: int, now: datetime) -> str | None:
@@ -97,84 +128,60 @@ def _target_status(counts: dict[str, int]) -> str | None:
 
 
 def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[int, str]:
-    """``roll_up_item`` for a batch: one counting query, work only for items whose status changes.
+    """``roll_up_item`` for a batch: one query reads every item with its author's status and the
+    counts of its deliveries by outcome; only items whose status changes get more work.
 
     Items becoming ``published`` (the dispatcher's common case) are rolled up together with Core
-    statements — the items' update, their links, their authors, the audit rows and the authors'
-    notifications each one statement per batch — with exactly ``roll_up_item``'s effects; the rare
-    partial or failed outcomes go through ``roll_up_item`` one by one."""
+    statements — the items' update, their links, the audit rows and the authors' notifications,
+    each one statement per batch — with exactly ``roll_up_item``'s effects; the rare partial or
+    failed outcomes go through ``roll_up_item`` one by one."""
     if not item_ids:
         return {}
     session.flush()  # the Core reads below must see ORM changes of this transaction (a failure's roll-up)
-    counts: dict[int, dict[str, int]] = {i: {} for i in item_ids}
-    for item_id, state, n in session.execute(
-        select(_D.c.item_id, _D.c.state, func.count())
-        .where(_D.c.item_id.in_(item_ids)).group_by(_D.c.item_id, _D.c.state)
-    ).all():
-        counts[item_id][state] = n
-    statuses = dict(session.execute(select(_I.c.id, _I.c.status).where(_I.c.id.in_(item_ids))).all())
+    rows = session.execute(_ROLL_UP_READ, {"r_items": sorted(item_ids)}).all()
     changed: dict[int, str] = {}
-    published: list[int] = []
-    for item_id in sorted(item_ids):
-        target = _target_status(counts[item_id])
-        if target is None or statuses.get(item_id) not in ROLLABLE or statuses[item_id] == target:
+    published = []
+    for row in rows:
+        counts = {DeliveryState.PENDING.value: row.busy or 0, DeliveryState.SENT.value: row.sent or 0,
+                  DeliveryState.FAILED.value: row.failed or 0}
+        target = _target_status(counts)
+        if target is None or row.status not in ROLLABLE or row.status == target:
             continue
         if target == ItemStatus.PUBLISHED:
-            published.append(item_id)
+            published.append(row)
             continue
-        new = roll_up_item(session, item_id, now)
+        new = roll_up_item(session, row.id, now)
         if new:
-            changed[item_id] = new
+            changed[row.id] = new
     if published:
         changed.update(_publish_items(session, published, now))
     return changed
 
 
-def _publish_items(session: Session, item_ids: list[int], now: datetime) -> dict[int, str]:
+def _publish_items(session: Session, items: list[Any], now: datetime) -> dict[int, str]:
     """Every delivery of these items is sent (or cancelled): mark them published, audit, tell authors.
 
     The rows written are those of ``roll_up_item`` (``audit.record`` and ``notifications.enqueue``:
     an audit event per item, a notification to an active author), in one statement each."""
-    items = session.execute(
-        select(_I.c.id, _I.c.status, _I.c.receipt_no, _I.c.title, _I.c.author_id)
-        .where(_I.c.id.in_(item_ids), _I.c.status.in_([s.value for s in ROLLABLE]),
-               _I.c.status != ItemStatus.PUBLISHED.value)
-        .order_by(_I.c.id)).all()
-    if not items:
-        return {}
-    # Fenced on the status just read: an item another transaction moved meanwhile is left alone.
-    publish = (
-        update(_I)
-        .where(_I.c.id == bindparam("p_id"), _I.c.status == bindparam("p_before"))
-        .values(status=ItemStatus.PUBLISHED.value, version=_I.c.version + 1, updated_at=now,
-                published_at=func.coalesce(_I.c.published_at, now))
-    )
-    params = [{"p_id": i.id, "p_before": i.status} for i in items]
+    params = [{"p_id": i.id, "p_before": i.status, "p_now": now} for i in items]
     conn = session.connection()
-    if conn.execute(publish, params).rowcount != len(params):
-        items = [i for i, p in zip(items, params, strict=True) if conn.execute(publish, [p]).rowcount == 1]
+    if conn.execute(_PUBLISH, params).rowcount != len(params):
+        items = [i for i, p in zip(items, params, strict=True) if conn.execute(_PUBLISH, [p]).rowcount == 1]
         if not items:
             return {}
     links: dict[int, list[dict[str, str | None]]] = {i.id: [] for i in items}
-    for item_id, name, platform, permalink in session.execute(
-        select(_D.c.item_id, _O.c.name, _O.c.platform, _D.c.permalink)
-        .join(_O, _O.c.id == _D.c.outlet_id)
-        .where(_D.c.item_id.in_(list(links)), _D.c.state == DeliveryState.SENT.value)
-        .order_by(_D.c.id)
-    ).all():
+    for item_id, name, platform, permalink in conn.execute(_LINKS, {"r_items": sorted(links)}).all():
         links[item_id].append({"outlet": name, "platform": platform, "permalink": permalink})
-    conn.execute(insert(_E), [
+    conn.execute(_AUDIT, [
         {"at": now, "actor_id": None, "actor_label": "system", "action": f"item.{ItemStatus.PUBLISHED}",
          "object_type": "news_item", "object_id": str(i.id), "before": {"status": i.status},
          "after": {"status": ItemStatus.PUBLISHED}, "reason": None}
         for i in items])
-    active = set(session.execute(select(_M.c.id).where(
-        _M.c.id.in_({i.author_id for i in items}), _M.c.status == MemberStatus.ACTIVE.value)).scalars())
     notes = [
         {"member_id": i.author_id, "kind": NotificationKind.ITEM_PUBLISHED, "item_id": i.id,
          "payload": {"receipt_no": i.receipt_no, "title": i.title, "links": links[i.id], "failed": 0},
          "state": NotificationState.PENDING.value, "due_at": now, "created_at": now}
-        for i in items if i.author_id in active]
+        for i in items if i.author_status == MemberStatus.ACTIVE.value]
     if notes:
-        conn.execute(insert(_N), notes)
+        conn.execute(_NOTIFY, notes)
     return {i.id: ItemStatus.PUBLISHED for i in items}

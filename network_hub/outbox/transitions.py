@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
 from network_hub.areas import ancestors, village_label
 from network_hub.db.models import Area, Delivery, DeliveryAttempt, NewsItem, Outlet, Photo
+from network_hub.db.types import UTCDateTime
 from network_hub.line.quota import tell_admins_once
 from network_hub.line.retry_keys import assign_retry_keys
 from network_hub.notifications import NotificationKind, enqueue
@@ -35,12 +36,48 @@ from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemSta
 
 log = logging.getLogger(__name__)
 S = DeliveryState
+_UTC = UTCDateTime()
 _D = Delivery.__table__
 _T = DeliveryAttempt.__table__
 _I = NewsItem.__table__
 _O = Outlet.__table__
 _P = Photo.__table__
 _A = Area.__table__
+
+# The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled
+# forms, so a delivery pays for executing them, not for constructing them (``bench/analysis.md``, B1).
+_START = (
+    update(_D)
+    .where(tuple_(_D.c.id, _D.c.fence).in_(bindparam("s_pairs", expanding=True)),
+           _D.c.state == S.CLAIMED.value,
+           select(_I.c.id).where(_I.c.id == _D.c.item_id,
+                                 tuple_(_I.c.id, _I.c.version).in_(bindparam("s_versions", expanding=True)),
+                                 _I.c.status.in_(queries.POSTABLE_ITEM_STATES)).exists(),
+           select(_O.c.id).where(_O.c.id == _D.c.outlet_id, _O.c.status == OutletStatus.ACTIVE.value,
+                                 or_(_O.c.blocked_until.is_(None),
+                                     _O.c.blocked_until <= bindparam("s_now", type_=_UTC))).exists())
+    .values(state=S.SENDING.value, attempts=_D.c.attempts + 1, lease_until=bindparam("s_until", type_=_UTC),
+            sending_started_at=bindparam("s_now", type_=_UTC), updated_at=bindparam("s_now", type_=_UTC))
+    .returning(_D.c.id, _D.c.attempts)
+)
+_NEW_ATTEMPTS = insert(_T).returning(_T.c.delivery_id, _T.c.id)
+_ITEMS_PUBLISHING = (
+    update(_I)
+    .where(_I.c.id.in_(bindparam("s_items", expanding=True)),
+           _I.c.status.in_((ItemStatus.APPROVED.value, ItemStatus.SCHEDULED.value)))
+    .values(status=ItemStatus.PUBLISHING.value, updated_at=bindparam("s_now", type_=_UTC))
+)
+_SENT = (
+    update(_D)
+    .where(_D.c.id == bindparam("b_id"), _D.c.fence == bindparam("b_fence"), _D.c.state == S.SENDING.value)
+    .values(state=S.SENT.value, external_ids=bindparam("b_ids"), permalink=bindparam("b_link"),
+            sent_at=bindparam("b_now", type_=_UTC), lease_owner=None, lease_until=None, last_error=None,
+            last_error_class=None, updated_at=bindparam("b_now", type_=_UTC))
+)
+_ATTEMPT_SENT = (
+    update(_T).where(_T.c.id == bindparam("b_attempt"))
+    .values(finished_at=bindparam("b_now", type_=_UTC), outcome="sent", external_ids=bindparam("b_ids"))
+)
 
 
 @dataclass
@@ -74,6 +111,7 @@ class SendJob:
     # The claim charged this send to the send ledger: its outcome closes the charge. False skips
     # that UPDATE (an unlimited outlet); a charge left open only counts until the lease ends.
     charged: bool = True
+    item_version: int = 0  # the item as read for this job (a claim ahead starts only if it is unchanged)
 
 
 @dataclass(frozen=True)
@@ -104,7 +142,7 @@ def load_jobs(session: Session, keys: list[JobKey], now: datetime, media_dir: Pa
 
 def _item_rows(session: Session, item_ids: set[int]) -> dict[int, Any]:
     rows = session.execute(select(
-        _I.c.id, _I.c.status, _I.c.receipt_no, _I.c.category, _I.c.title, _I.c.body, _I.c.village_code,
+        _I.c.id, _I.c.status, _I.c.version, _I.c.receipt_no, _I.c.category, _I.c.title, _I.c.body, _I.c.village_code,
         _I.c.scheduled_at, _I.c.decided_at).where(_I.c.id.in_(item_ids))).all()
     return {r.id: r for r in rows}
 
@@ -175,70 +213,63 @@ def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | No
         for d, a in rows], now, media_dir)
 
 
-def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker: str, now: datetime,
-                        lease: timedelta, media_dir: Path) -> list[SendJob]:
-    """claimed → sending for a batch about to be sent concurrently, counting an attempt each.
-
-    Claims whose lease was lost are skipped; claims of items withdrawn meanwhile are cancelled.
-    The hot path is Core statements only: the items (read once, for the withdrawal check and the
-    jobs), one fenced ``UPDATE … RETURNING`` of the deliveries, one multi-row ``INSERT … RETURNING``
-    of the attempt rows, the items' ``publishing`` status, then outlets, photos and area names.
-    """
+def prepare_jobs(session: Session, claims: list[queries.Claim], *, now: datetime, media_dir: Path) -> list[SendJob]:
+    """The send jobs of claims, read once in the claim's transaction (claim ahead): items, outlets,
+    photos, area names and the deliveries' resume fields, in Core queries. Nothing is written; the
+    jobs are only sent after ``start_prepared`` marked them ``sending``, which also checks that
+    what was read is still what would be sent (the item's version, the outlet's state)."""
     if not claims:
         return []
+    rows = {r.id: r for r in session.execute(select(
+        _D.c.id, _D.c.external_ids, _D.c.parts_done, _D.c.followup_action, _D.c.line_retry_key,
+        _D.c.line_retry_key_at).where(_D.c.id.in_([c.delivery_id for c in claims]))).all()}
     items = _item_rows(session, {c.item_id for c in claims})
-    live = []
-    for claim in claims:
-        item = items.get(claim.item_id)
-        status = item.status if item is not None else None
-        if status in queries.POSTABLE_ITEM_STATES:
-            live.append(claim)
-        else:
-            queries.transition(session, claim.delivery_id, claim.fence, (S.CLAIMED,), state=S.CANCELLED,
-                               lease_owner=None, lease_until=None, updated_at=now,
-                               last_error=f"not sent: the item is {status}")
-    # A claim held ahead may meet an outlet blocked or paused since (a 429 or a revoked token seen
-    # by another send): it goes back to `pending` and waits for the outlet like any other row.
-    outlets = _outlet_rows(session, {c.outlet_id for c in live})
-    held = [c for c in live if outlets[c.outlet_id].status != OutletStatus.ACTIVE.value
-            or (outlets[c.outlet_id].blocked_until is not None and outlets[c.outlet_id].blocked_until > now)]
-    if held:
-        queries.release_claims(session, held, now)
-        live = [c for c in live if c not in held]
-    if not live:
+    keys = [JobKey(delivery_id=c.delivery_id, item_id=c.item_id, outlet_id=c.outlet_id, fence=c.fence,
+                   external_ids=tuple(rows[c.delivery_id].external_ids or []),
+                   followup_action=rows[c.delivery_id].followup_action,
+                   parts_done=rows[c.delivery_id].parts_done or 0,
+                   line_retry_key=rows[c.delivery_id].line_retry_key,
+                   line_retry_key_at=rows[c.delivery_id].line_retry_key_at, charged=c.charged)
+            for c in claims if c.delivery_id in rows and c.item_id in items]
+    jobs = _build_jobs(session, keys, items, _outlet_rows(session, {c.outlet_id for c in claims}), now, media_dir)
+    for job in jobs:
+        job.item_version = items[job.item_id].version
+    return jobs
+
+
+def claim_of(job: SendJob) -> queries.Claim:
+    return queries.Claim(job.delivery_id, job.fence, job.outlet_id, job.item_id, job.charged)
+
+
+def start_prepared(session: Session, jobs: list[SendJob], *, worker: str, now: datetime,
+                   lease: timedelta) -> list[SendJob]:
+    """claimed → sending for prepared jobs about to be sent now, counting an attempt each.
+
+    The hot path is three Core statements: one fenced ``UPDATE … RETURNING`` of the deliveries
+    that only starts a row whose item is still postable at the version read and whose outlet is
+    still active and not blocked, one multi-row ``INSERT … RETURNING`` of the attempt rows, and
+    the items' ``publishing`` status. A row it did not start is settled by ``_settle_unstarted``:
+    lease lost → skipped; item withdrawn → cancelled; anything else (an outlet blocked or paused
+    since, an item edited since) → back to ``pending``, claimed again later with fresh data.
+    """
+    if not jobs:
         return []
     lifecycle.check(S.CLAIMED, S.SENDING)
-    started = session.execute(
-        update(_D)
-        .where(tuple_(_D.c.id, _D.c.fence).in_([(c.delivery_id, c.fence) for c in live]),
-               _D.c.state == S.CLAIMED.value)
-        .values(state=S.SENDING.value, attempts=_D.c.attempts + 1, lease_until=now + lease,
-                sending_started_at=now, updated_at=now)
-        .returning(_D.c.id, _D.c.fence, _D.c.attempts, _D.c.item_id, _D.c.outlet_id, _D.c.external_ids,
-                   _D.c.parts_done, _D.c.followup_action, _D.c.line_retry_key, _D.c.line_retry_key_at)
-    ).all()
-    if not started:
+    started = {r.id: r for r in session.execute(_START, {
+        "s_pairs": [(j.delivery_id, j.fence) for j in jobs],
+        "s_versions": sorted({(j.item_id, j.item_version) for j in jobs}),
+        "s_now": now, "s_until": now + lease}).all()}
+    if len(started) < len(jobs):
+        _settle_unstarted(session, [j for j in jobs if j.delivery_id not in started], now)
+    jobs = [j for j in jobs if j.delivery_id in started]
+    if not jobs:
         return []
-    started = sorted(started, key=lambda r: r.id)
-    attempt_ids = dict(session.execute(
-        insert(_T).returning(_T.c.delivery_id, _T.c.id),
-        [{"delivery_id": d.id, "attempt_no": d.attempts, "fence": d.fence, "worker": worker, "started_at": now,
-          "external_ids": []} for d in started],
-    ).all())
-    session.execute(
-        update(_I)
-        .where(_I.c.id.in_({d.item_id for d in started}),
-               _I.c.status.in_((ItemStatus.APPROVED.value, ItemStatus.SCHEDULED.value)))
-        .values(status=ItemStatus.PUBLISHING.value, updated_at=now)
-    )
-    charged = {c.delivery_id for c in live if c.charged}
-    keys = [JobKey(delivery_id=d.id, item_id=d.item_id, outlet_id=d.outlet_id, fence=d.fence,
-                   attempt_id=attempt_ids[d.id], attempt_no=d.attempts, external_ids=tuple(d.external_ids or []),
-                   followup_action=d.followup_action, parts_done=d.parts_done or 0,
-                   line_retry_key=d.line_retry_key, line_retry_key_at=d.line_retry_key_at,
-                   charged=d.id in charged)
-            for d in started]
-    jobs = _build_jobs(session, keys, items, outlets, now, media_dir)
+    attempt_ids = dict(session.execute(_NEW_ATTEMPTS, [
+        {"delivery_id": j.delivery_id, "attempt_no": started[j.delivery_id].attempts, "fence": j.fence,
+         "worker": worker, "started_at": now, "external_ids": []} for j in jobs]).all())
+    session.execute(_ITEMS_PUBLISHING, {"s_items": sorted({j.item_id for j in jobs}), "s_now": now})
+    for job in jobs:
+        job.attempt_id, job.attempt_no = attempt_ids[job.delivery_id], started[job.delivery_id].attempts
     line = [job for job in jobs if job.platform == "line"]
     if line:
         # LINE: the X-Line-Retry-Key is stored before the send (ORM rows: rare, off the hot path)
@@ -247,6 +278,41 @@ def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker
             .execution_options(populate_existing=True))}
         assign_retry_keys(line, deliveries, now)
     return jobs
+
+
+def _settle_unstarted(session: Session, jobs: list[SendJob], now: datetime) -> None:
+    """Claims ``start_prepared`` did not start: why, and what becomes of each (see there)."""
+    current = {r.id: r for r in session.execute(
+        select(_D.c.id, _D.c.fence, _D.c.state, _I.c.status.label("item_status"))
+        .join(_I, _I.c.id == _D.c.item_id).where(_D.c.id.in_([j.delivery_id for j in jobs]))).all()}
+    release = []
+    for job in jobs:
+        row = current.get(job.delivery_id)
+        if row is None or row.fence != job.fence or row.state != S.CLAIMED.value:
+            continue  # the lease was lost: whoever holds it now decides
+        if row.item_status not in queries.POSTABLE_ITEM_STATES:
+            queries.transition(session, job.delivery_id, job.fence, (S.CLAIMED,), state=S.CANCELLED,
+                               lease_owner=None, lease_until=None, updated_at=now,
+                               last_error=f"not sent: the item is {row.item_status}")
+        else:
+            release.append(claim_of(job))
+    queries.release_claims(session, release, now)
+
+
+def start_sending_batch(session: Session, claims: list[queries.Claim], *, worker: str, now: datetime,
+                        lease: timedelta, media_dir: Path) -> list[SendJob]:
+    """claimed → sending for a batch about to be sent concurrently, counting an attempt each:
+    ``prepare_jobs`` and ``start_prepared`` in one transaction.
+
+    Claims whose lease was lost are skipped; claims of items withdrawn meanwhile are cancelled;
+    claims of an outlet blocked or paused since the claim go back to ``pending``.
+    """
+    jobs = prepare_jobs(session, claims, now=now, media_dir=media_dir)
+    read = {j.delivery_id for j in jobs}
+    missing = [c for c in claims if c.delivery_id not in read]  # a row or item deleted meanwhile
+    if missing:
+        queries.release_claims(session, missing, now)
+    return start_prepared(session, jobs, worker=worker, now=now, lease=lease)
 
 
 def start_sending(session: Session, claim: queries.Claim, *, worker: str, now: datetime, lease: timedelta,
@@ -294,28 +360,19 @@ def record_sent_batch(session: Session, sent: list[tuple[SendJob, Any]], *, now:
     if not sent:
         return set()
     params = [{"b_id": job.delivery_id, "b_fence": job.fence, "b_ids": result.external_ids,
-               "b_link": result.permalink} for job, result in sent]
-    stmt = (
-        update(Delivery.__table__)
-        .where(Delivery.__table__.c.id == bindparam("b_id"), Delivery.__table__.c.fence == bindparam("b_fence"),
-               Delivery.__table__.c.state == S.SENDING)
-        .values(state=S.SENT, external_ids=bindparam("b_ids"), permalink=bindparam("b_link"), sent_at=now,
-                lease_owner=None, lease_until=None, last_error=None, last_error_class=None, updated_at=now)
-    )
-    if session.connection().execute(stmt, params).rowcount == len(params):
+               "b_link": result.permalink, "b_now": now} for job, result in sent]
+    conn = session.connection()
+    if conn.execute(_SENT, params).rowcount == len(params):
         done = {job.delivery_id for job, _ in sent}
     else:
-        done = {p["b_id"] for p in params if session.connection().execute(stmt, [p]).rowcount == 1}
+        done = {p["b_id"] for p in params if conn.execute(_SENT, [p]).rowcount == 1}
         for job, _ in sent:
             if job.delivery_id not in done:
                 log.warning("delivery %s: lease lost before recording sent", job.delivery_id)
-    attempts = [{"b_attempt": job.attempt_id, "b_ids": result.external_ids}
+    attempts = [{"b_attempt": job.attempt_id, "b_ids": result.external_ids, "b_now": now}
                 for job, result in sent if job.delivery_id in done and job.attempt_id]
     if attempts:
-        t = DeliveryAttempt.__table__
-        session.connection().execute(
-            update(t).where(t.c.id == bindparam("b_attempt"))
-            .values(finished_at=now, outcome="sent", external_ids=bindparam("b_ids")), attempts)
+        conn.execute(_ATTEMPT_SENT, attempts)
     photo_ids = [{"b_item": job.item_id, "b_sha": sha, "b_file": file_id}
                  for job, result in sent if job.delivery_id in done
                  for sha, file_id in result.photo_file_ids.items()]
