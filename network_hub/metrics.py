@@ -14,7 +14,9 @@ Series (all prefixed ``hub_``):
 - ``rate_limited_total{platform}``: attempts a platform refused with "too many requests" (429);
 - ``unknown_deliveries_waiting``: deliveries whose outcome is unknown and wait for a person;
 - ``items_waiting_for_approval``;
-- ``line_quota_remaining_messages``: LINE messages left this month (NaN while unknown or LINE off);
+- ``line_quota_remaining_messages``: LINE messages left this month (NaN while unknown or LINE off),
+  as LINE said at the last outlet check (``network_hub.line.quota``: daily and on demand), and
+  ``line_quota_checked_timestamp_seconds``: when that was;
 - ``reminder_occurrences{state}`` and ``reminder_occurrences_by_rule{rule,state}``;
 - ``notifications{state}`` and ``dm_failures``: direct messages to members, failed or unreachable.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -65,16 +67,46 @@ def record_line_quota(session: Session, account: str, limit: int | None, used: i
         row.value, row.updated_at = value, now
 
 
-def line_quota_remaining(session: Session) -> float:
-    """Messages left over every known LINE account; NaN when no account has reported one."""
+def line_quota_remaining(session: Session, now: datetime | None = None) -> float:
+    """Messages left over every known LINE account; NaN when no account has reported one.
+
+    A reading from an earlier quota month (Asia/Bangkok) counts nothing used: LINE starts again."""
+    return line_quota_readings(session, now)[0]
+
+
+def line_quota_readings(session: Session, now: datetime | None = None) -> tuple[float, float]:
+    """(messages left over every known account, Unix time of the oldest reading); NaN, NaN when none."""
     remaining: float | None = None
+    oldest = math.nan
+    month = _bangkok_month(now) if now is not None else None
     for value in session.scalars(select(KeyValue.value).where(KeyValue.namespace == LINE_QUOTA_NAMESPACE)):
         if not isinstance(value, dict):
             continue
+        at = _parse_time(value.get("at"))
+        if at is not None:
+            oldest = at.timestamp() if math.isnan(oldest) else min(oldest, at.timestamp())
         if value.get("limit") is None:
-            return math.inf
-        remaining = (remaining or 0.0) + max(0, int(value["limit"]) - int(value.get("used") or 0))
-    return math.nan if remaining is None else remaining
+            remaining = math.inf
+            continue
+        used = int(value.get("used") or 0)
+        if month is not None and at is not None and _bangkok_month(at) != month:
+            used = 0
+        remaining = (remaining or 0.0) + max(0, int(value["limit"]) - used)
+    return (math.nan if remaining is None else remaining), oldest
+
+
+def _bangkok_month(when: datetime) -> str:
+    from network_hub.thai import BANGKOK
+
+    return when.astimezone(BANGKOK).strftime("%Y-%m")
+
+
+def _parse_time(value: object) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def snapshot(session: Session, now: datetime) -> dict[str, Any]:
@@ -99,7 +131,7 @@ def snapshot(session: Session, now: datetime) -> dict[str, Any]:
                                   .where(Delivery.state == DeliveryState.UNKNOWN)) or 0,
         "waiting_items": session.scalar(select(func.count()).select_from(NewsItem)
                                         .where(NewsItem.status == ItemStatus.SUBMITTED)) or 0,
-        "line_quota": line_quota_remaining(session),
+        **dict(zip(("line_quota", "line_quota_checked_at"), line_quota_readings(session, now), strict=True)),
         "reminders": dict(((rule, state), count) for rule, state, count in session.execute(
             select(ReminderOccurrence.rule, ReminderOccurrence.state, func.count())
             .group_by(ReminderOccurrence.rule, ReminderOccurrence.state))),
@@ -151,6 +183,9 @@ class HubCollector(Collector):
         yield GaugeMetricFamily("hub_line_quota_remaining_messages",
                                 "LINE messages left this month over the known Official Accounts (NaN: unknown)",
                                 value=data["line_quota"])
+        yield GaugeMetricFamily("hub_line_quota_checked_timestamp_seconds",
+                                "When LINE's quota was last read (the oldest reading over the accounts; outlet checks)",
+                                value=data["line_quota_checked_at"])
 
         reminders = GaugeMetricFamily("hub_reminder_occurrences", "Reminder occurrences by state",
                                       labels=["state"])

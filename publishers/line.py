@@ -101,6 +101,15 @@ class QuotaStatus:
         return max(0, int(self.limit * (1 - reserve_percent / 100)) - self.used)
 
 
+@dataclass(frozen=True)
+class LineCheckResult(CheckResult):
+    """A check that also read the Official Account's monthly quota (recorded for ``/metrics`` and the
+    outlets page by ``network_hub.line.quota.record_check_quota``; the publisher keeps no state)."""
+
+    quota: QuotaStatus | None = None
+    account: str | None = None  # the OA bot's user id: outlets of one OA share one quota
+
+
 class LinePublisher:
     platform = "line"
 
@@ -345,8 +354,9 @@ class LinePublisher:
                 "not_in_group" if error.code == 404 else "unreachable")
             return CheckResult(False, verdict, error.message)
         left = "no monthly limit" if not quota.limited else f"{quota.used}/{quota.limit} messages used this month"
-        return CheckResult(True, "ok", f"LINE OA {info.display_name} may post to {where}; {left}; "
-                                       f"one post costs about {reach} messages per request")
+        return LineCheckResult(True, "ok", f"LINE OA {info.display_name} may post to {where}; {left}; "
+                                           f"one post costs about {reach} messages per request",
+                               quota=quota, account=str(info.user_id or "") or None)
 
     async def find_post(self, target: OutletTarget, since: datetime, marker: str) -> PublishResult | None:
         raise PublishError(

@@ -4,6 +4,14 @@ The publisher refuses a post that does not fit the month's quota (code ``line_qu
 keeps the delivery pending until the next quota month and blocks the outlet with the reason
 ("โควตาข้อความ LINE เดือนนี้ไม่พอ"). This module tells the outlet's admins about it once per outlet
 and month (not once per delivery), and estimates each outlet's use for ``network-hub outlet list``.
+
+What LINE itself says about an Official Account's quota (``GET /v2/bot/message/quota`` and
+``/quota/consumption``) is read by the outlet check — daily at 06:00 Bangkok time, and whenever
+someone presses «ตรวจ» or runs ``network-hub outlet check`` — never on a send path just for
+reporting. ``record_check_quota`` keeps that reading (``network_hub.metrics.record_line_quota``,
+one row per OA, and which OA each outlet posts as), so ``/metrics`` reports
+``hub_line_quota_remaining_messages`` and the outlets page shows "โควตา LINE เหลือ …" with the
+time of the reading, both without calling LINE.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from network_hub.outbox.routing_people import admins_of_area
 from network_hub.thai import BANGKOK
 
 NOTICE_NAMESPACE = "line_quota_notice"
+OUTLET_ACCOUNT_NAMESPACE = "line_outlet_account"  # outlet id -> the OA (bot user id) it posts as
 
 
 def quota_month(now: datetime) -> str:
@@ -91,7 +100,61 @@ def set_budget(session: Session, outlet: Outlet, budget: int | None, now: dateti
 
 
 def month_use_label(session: Session, outlet: Outlet, now: datetime) -> str:
-    """``3 โพสต์ ≈ 450 ข้อความ`` for ``network-hub outlet list`` (this quota month, Asia/Bangkok)."""
+    """``3 โพสต์ ≈ 450 ข้อความ`` for ``network-hub outlet list`` (this quota month, Asia/Bangkok),
+    then what LINE said at the last check (``· โควตา LINE เหลือ 2,550 จาก 3,000 ข้อความ (ตรวจ …)``)."""
     posts, messages = month_use(session, outlet, now)
     cost = f"≈ {messages} ข้อความ" if messages is not None else "ไม่ทราบจำนวนสมาชิก"
-    return f"{posts} โพสต์ {cost}"
+    label = f"{posts} โพสต์ {cost}"
+    quota = quota_label(session, outlet, now)
+    return f"{label} · {quota}" if quota else label
+
+
+def record_check_quota(session: Session, outlet: Outlet, result: object, now: datetime) -> bool:
+    """Keep the quota a LINE outlet check read (``publishers.line.LineCheckResult``); False when it
+    read none (a failed check, or another platform's result)."""
+    from network_hub.metrics import record_line_quota
+
+    quota, account = getattr(result, "quota", None), getattr(result, "account", None)
+    if quota is None or not account:
+        return False
+    record_line_quota(session, account, quota.limit if quota.limited else None, quota.used, now)
+    row = session.get(KeyValue, (OUTLET_ACCOUNT_NAMESPACE, str(outlet.id)))
+    if row is None:
+        session.add(KeyValue(namespace=OUTLET_ACCOUNT_NAMESPACE, key=str(outlet.id), value={"account": account},
+                             updated_at=now))
+    else:
+        row.value, row.updated_at = {"account": account}, now
+    session.flush()
+    return True
+
+
+def quota_reading(session: Session, outlet: Outlet, now: datetime) -> tuple[int | None, int, datetime] | None:
+    """(limit or None when unlimited, messages left, when LINE said so) for the outlet's OA; None
+    when never read. A reading from an earlier quota month counts nothing used (LINE starts again)."""
+    from network_hub.metrics import LINE_QUOTA_NAMESPACE
+
+    link = session.get(KeyValue, (OUTLET_ACCOUNT_NAMESPACE, str(outlet.id)))
+    account = link.value.get("account") if link is not None and isinstance(link.value, dict) else None
+    row = session.get(KeyValue, (LINE_QUOTA_NAMESPACE, str(account))) if account else None
+    if row is None or not isinstance(row.value, dict):
+        return None
+    at = datetime.fromisoformat(str(row.value.get("at")))
+    limit = row.value.get("limit")
+    used = int(row.value.get("used") or 0) if quota_month(at) == quota_month(now) else 0
+    if limit is None:
+        return None, 0, at
+    return int(limit), max(0, int(limit) - used), at
+
+
+def quota_label(session: Session, outlet: Outlet, now: datetime) -> str | None:
+    """``โควตา LINE เหลือ 2,550 จาก 3,000 ข้อความ (ตรวจ 3 ธ.ค. 69 เวลา 10.00 น.)``; None before the first check."""
+    from network_hub.thai import be_datetime
+
+    reading = quota_reading(session, outlet, now)
+    if reading is None:
+        return None
+    limit, left, at = reading
+    when = be_datetime(at, short=True)
+    if limit is None:
+        return f"โควตา LINE ไม่จำกัด (ตรวจ {when})"
+    return f"โควตา LINE เหลือ {left:,} จาก {limit:,} ข้อความ (ตรวจ {when})"
