@@ -65,6 +65,10 @@ async def check_outlet(hub: Hub, publishers: PublisherSource, outlet: Outlet) ->
             row.last_check_verdict, row.last_check_detail = result.verdict, result.detail
             if not result.ok and result.verdict in BROKEN_VERDICTS:
                 pause_for_human(s, row, f"check failed ({result.verdict}): {result.detail}", now)
+            if row.platform == "line":  # LINE hook (issue 14): the OA quota the check read (/metrics, outlets page)
+                from network_hub.line.quota import record_check_quota
+
+                record_check_quota(s, row, result, now)
 
     await asyncio.to_thread(record)
     return result

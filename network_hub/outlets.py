@@ -295,6 +295,10 @@ def record_check(session: Session, outlet_id: int, result: CheckOutcome, now: da
     outlet.last_check_ok = result.ok
     outlet.last_check_verdict = result.verdict[:64]
     outlet.last_check_detail = result.detail[:2000]
+    if outlet.platform == "line":  # LINE hook (issue 14): the OA quota the check read (/metrics, outlets page)
+        from network_hub.line.quota import record_check_quota
+
+        record_check_quota(session, outlet, result, now)
     return outlet
 
 
