@@ -90,6 +90,13 @@ class _Call:
         return {"appsecret_proof": digest}
 
 
+class _Progress:
+    """Plan calls finished by one ``publish`` invocation (written by its worker thread)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+
 def _graph_error_fields(exc: facebook.GraphAPIError) -> dict[str, Any]:
     result = getattr(exc, "result", None)
     if isinstance(result, dict) and isinstance(result.get("error"), dict):
@@ -312,11 +319,16 @@ class FacebookPublisher:
         start_at: int = 0,
         prior_external_ids: Sequence[str] = (),
     ) -> PublishResult:
-        """Execute the plan. Only the last call (the feed post) is visible to residents; the
-        unpublished photo uploads before it are repeatable and their ids live only in this
-        invocation, so a failure reports ``completed_calls=0`` (resume = upload again, which posts
-        nothing twice) and a resume with ``0 < start_at ≤ photos`` uploads the photos again.
-        ``start_at`` past the feed post means the post is already there: nothing is sent."""
+        """Execute the plan: photo uploads (calls 0 … n-1), then the feed post (call n).
+
+        A failure reports ``completed_calls`` = the plan calls this invocation finished (k photos
+        uploaded before the call that failed: k; the feed post failing after all n uploads: n), so
+        the engine refunds only the calls not made and resumes at the refused call. Nothing
+        visible was posted before the feed post, so ``partial_external_ids`` stays empty (an
+        unpublished upload is not a post: recording its id as posted would make a later refusal
+        look half-posted). The uploads' media ids live only in this invocation, so a resume with
+        ``0 < start_at ≤ n`` uploads every photo again (unpublished, never seen twice) and then
+        posts once. ``start_at`` past the feed post means the post is already there: nothing is sent."""
         plan = self.plan(post, target)
         if start_at >= len(plan.calls):
             ids = [str(i) for i in prior_external_ids]
@@ -326,10 +338,12 @@ class FacebookPublisher:
             raise PublishError(
                 ErrorClass.PERMANENT, f"{len(post.photos)} photos: at most 10 per post", code="too_many_photos"
             )
+        progress = _Progress()
         try:
-            return await self._run(self._publish_sync, post, target, token, plan)
+            return await self._run(self._publish_sync, post, target, token, plan, progress)
         except PublishError as error:
-            error.completed_calls = 0
+            error.completed_calls = progress.done
+            error.partial_external_ids = []
             if error.code != 506:
                 raise
         # 506 "duplicate": the same text was posted last. If it carries our marker it is this post.
@@ -337,16 +351,19 @@ class FacebookPublisher:
         if found is not None:
             log.info("Facebook said duplicate; the post is already on the Page: %s", found.external_ids)
             return found
-        raise PublishError(ErrorClass.PERMANENT, "Facebook refused a duplicate of the Page's previous post", code=506)
+        raise PublishError(ErrorClass.PERMANENT, "Facebook refused a duplicate of the Page's previous post", code=506,
+                           completed_calls=progress.done)
 
-    def _publish_sync(self, post: Post, target: OutletTarget, token: str, plan: PostPlan) -> PublishResult:
+    def _publish_sync(self, post: Post, target: OutletTarget, token: str, plan: PostPlan,
+                      progress: _Progress | None = None) -> PublishResult:
         page_id = target.address
         call = self._open(token)
+        progress = progress or _Progress()
         try:
             post_args: dict[str, Any] = {"message": plan.calls[-1].text}
             if post.link and not post.photos:
                 post_args["link"] = post.link
-            for index, media_id in enumerate(self._upload_photos(call, post, page_id)):
+            for index, media_id in enumerate(self._upload_photos(call, post, page_id, progress)):
                 post_args[f"attached_media[{index}]"] = json.dumps({"media_fbid": media_id})
             result = self._request(call, f"{page_id}/feed", post_args=post_args, committing=True, page_id=page_id)
             post_id = result.get("id")
@@ -357,7 +374,7 @@ class FacebookPublisher:
         finally:
             call.session.close()
 
-    def _upload_photos(self, call: _Call, post: Post, page_id: str) -> list[str]:
+    def _upload_photos(self, call: _Call, post: Post, page_id: str, progress: _Progress) -> list[str]:
         media_ids: list[str] = []
         call.graph.timeout = self.upload_timeout
         try:
@@ -388,6 +405,7 @@ class FacebookPublisher:
                         ErrorClass.RETRYABLE, "Facebook answered a photo upload without an id", code="no_id"
                     )
                 media_ids.append(str(media_id))
+                progress.done += 1  # plan call ``index`` (this photo's upload) is done
         finally:
             call.graph.timeout = self.timeout
         return media_ids
