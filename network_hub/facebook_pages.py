@@ -41,7 +41,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -438,6 +438,11 @@ class StoredPageTokens:
         try:
             with self._sessions() as session, session.begin():
                 return page_token(session, self._vault, outlet_id)
+        except (ProgrammingError, OperationalError) as exc:
+            if isinstance(exc, ProgrammingError) or "no such table" in str(exc):
+                return None  # a database without the hub's tables (not initialised): nothing stored there
+            raise PublishError(ErrorClass.RETRYABLE, f"outlet {outlet_id}: the stored Page token could not be read "
+                               f"({type(exc).__name__}); will try again", code="database") from None
         except SQLAlchemyError as exc:
             raise PublishError(ErrorClass.RETRYABLE, f"outlet {outlet_id}: the stored Page token could not be read "
                                f"({type(exc).__name__}); will try again", code="database") from None

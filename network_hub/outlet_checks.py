@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from network_hub.db.models import Outlet
-from network_hub.facebook_pages import StoredPageTokens, check_page_token, configured
+from network_hub.facebook_pages import StoredPageTokens, check_page_token, configured, warning_th
 from network_hub.hub import Hub
 from network_hub.outbox.transitions import pause_for_human
 from network_hub.states import OutletStatus
@@ -64,7 +64,10 @@ async def check_outlet(hub: Hub, publishers: PublisherSource, outlet: Outlet) ->
             row.last_check_at, row.last_check_ok = now, result.ok
             row.last_check_verdict, row.last_check_detail = result.verdict, result.detail
             if not result.ok and result.verdict in BROKEN_VERDICTS:
-                pause_for_human(s, row, f"check failed ({result.verdict}): {result.detail}", now)
+                # A Facebook token problem is told in Thai (the admins' notice, the outlets page); the
+                # English detail stays in last_check_detail.
+                thai = warning_th(result.verdict) if row.platform == "facebook" else ""
+                pause_for_human(s, row, thai or f"check failed ({result.verdict}): {result.detail}", now)
             if row.platform == "line":  # LINE hook (issue 14): the OA quota the check read (/metrics, outlets page)
                 from network_hub.line.quota import record_check_quota
 
