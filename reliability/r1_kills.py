@@ -227,12 +227,10 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
         result.states_after_kills = count_states(hub)
         result.before_resolution = audit(hub, posts_on_fakes(tg, fb, chats, pages, PREFIX))
 
-        # People settle what the engine could not: Facebook by reconciliation (its grace period is
-        # over: the unknowns' stored times are moved back by it), Telegram by a moderator.
-        with hub.transaction() as s:
-            for d in s.scalars(select(Delivery).where(Delivery.state == "unknown")):
-                # Set, not shift: the dead workers' leases were swept with a clock 11 s ahead.
-                d.updated_at = hub.clock.now() - GRACE - timedelta(seconds=5)
+        # The reconciler settles what it can (Facebook by the page's posts, Telegram by the probe),
+        # run with its clock past the grace periods (the dead workers' leases were swept with a clock
+        # 11 s ahead) rather than moving the unknowns' stored times; a moderator answers the rest.
+        later = make_hub(db, settings, ShiftedClock(GRACE + timedelta(seconds=20)))
         publishers = Publishers(settings)
 
         undecided = _Undecided()
@@ -244,7 +242,7 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
             try:
                 for _ in range(1000):
                     undecided.reasons.clear()
-                    counts = await reconcile_unknown(hub, publishers)
+                    counts = await reconcile_unknown(later, publishers)
                     total.update(counts)
                     if not counts["found"] and not counts["absent"] and not counts.get("deferred"):
                         break

@@ -25,8 +25,10 @@ machine and the date of its own run. Definitions used by every table:
   hold exactly one post with its receipt number; **unsurfaced unknown**: an `unknown` row with no
   `delivery_needs_person` notification naming it.
 - "Before resolution" is the state the engine reaches alone; "final" is after people did what the
-  hub asked them to (Facebook unknowns are reconciled automatically; a moderator answers
-  "posted"/"not posted" for Telegram unknowns by looking at the channel).
+  hub asked them to. Reconciliation settles unknowns without a person: Facebook by the page's
+  posts, Telegram by the probe (issue 11: forwarding the ids after the last known post into the
+  hub's probe chat, `HUB_TELEGRAM_PROBE_CHAT_ID`, and reading the receipt marker); a moderator
+  answers "posted"/"not posted" for the Telegram unknowns the probe could not settle.
 
 A fast subset of every scenario runs in the normal test suite (`tests/reliability/test_fast_subset.py`,
 and R4 in full in `tests/reliability/test_bad_input.py`).
@@ -52,6 +54,33 @@ def _states(states: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(states.items()))
 
 
+def _r1_probe(result: dict[str, Any]) -> str:
+    """Issue 11's figure: Telegram unknowns settled without a person (runs made before the probe
+    existed have no such fields and are shown as such)."""
+    rows = []
+    for r in result["runs"]:
+        total = r.get("tg_unknowns")
+        if total is None:
+            rows.append([r["backend"], "—", "—", "—", "not measured (run made before the probe)", "—", "—"])
+            continue
+        engine = r.get("tg_settled_by_engine", {})
+        auto = sum(engine.values())
+        share = f"{auto / total:.1%}" if total else "no Telegram unknowns"
+        met = "—" if not total else ("met" if auto / total >= 0.95 else "MISSED")
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.get("tg_person_reasons", {}).items())) or "—"
+        rows.append([r["backend"], total, f"found {engine.get('found', 0)}, absent {engine.get('absent', 0)}",
+                     r.get("tg_settled_by_person", 0), f"**{share}** ({met}; target ≥ 95 %)", reasons,
+                     r.get("probe_forwards", "—")])
+    return ("Telegram unknowns settled without a person — each episode of `unknown` ends in the audit log "
+            "either as `delivery.reconciled_found`/`_absent` (the probe, in the workers during the run or in "
+            "the final reconciliation) or as `delivery.resolved_posted`/`_not_posted` (a moderator). \"why\" is "
+            "the code of the probe's answer for each delivery left to a person (`probe_no_anchor`: no earlier "
+            "post of the hub in that chat to count ids from; `probe_foreign_messages`: messages after the last "
+            "known post that do not carry this post's marker; `probe_unreadable`: forwarding refused).\n\n"
+            + _table(["database", "Telegram unknowns", "settled by the probe", "settled by a person",
+                      "settled without a person", "why a person was needed", "forwardMessage calls"], rows))
+
+
 def _r1(result: dict[str, Any]) -> str:
     rows = []
     for r in result["runs"]:
@@ -59,24 +88,26 @@ def _r1(result: dict[str, Any]) -> str:
         rows.append([r["backend"], r["kills"], r["workers"], r["outlets"], r["deliveries"],
                      _states(r["kill_moments"]), _states(b["states"]), b["lost"], b["duplicated"],
                      b["sent_without_exactly_one_post"], b["unknown_not_surfaced"],
-                     f"found {r['fb_reconciled'].get('found', 0)}, absent {r['fb_reconciled'].get('absent', 0)}",
+                     f"found {r['fb_reconciled'].get('found', 0)}, absent {r['fb_reconciled'].get('absent', 0)}, "
+                     f"undecided {r['fb_reconciled'].get('undecided', 0)}",
                      f"posted {r['tg_answered_posted']}, not posted {r['tg_answered_not_posted']}",
                      _states(f["states"]), f["lost"], f["duplicated"], f["sent_without_exactly_one_post"],
                      "yes" if r["ok"] else "NO"])
     return _table(["database", "SIGKILLs", "workers", "outlets", "deliveries", "kill landed while the victim held",
                    "states before resolution", "lost", "duplicated", "sent ≠ 1 post", "unsurfaced unknown",
-                   "Facebook reconciliation", "moderator answers (Telegram)", "final states", "final lost",
-                   "final duplicated", "final sent ≠ 1 post", "ok"], rows)
+                   "final reconciliation passes (both platforms)", "moderator answers (Telegram)", "final states",
+                   "final lost", "final duplicated", "final sent ≠ 1 post", "ok"], rows) + "\n\n" + _r1_probe(result)
 
 
 def _r2(result: dict[str, Any]) -> str:
     parts = []
     for run in result["runs"]:
         rows = [[r["platform"], r["fault"], r["after_fault"], r["told"], r["remedy"], r["final_state"], r["posts"],
-                 "yes" if r["final_state"] == "sent" and r["posts"] == 1 else "NO"] for r in run["rows"]]
+                 r.get("checked") or "—", "yes" if r.get("ok", r["final_state"] == "sent" and r["posts"] == 1)
+                 else "NO"] for r in run["rows"]]
         parts.append(f"**{run['backend']}**\n\n" + _table(
             ["platform", "fault", "state after the fault", "who is told", "what settles it", "final state",
-             "posts on the platform", "ok"], rows))
+             "posts on the platform", "counted on the fake", "ok"], rows))
     return "\n\n".join(parts)
 
 
@@ -150,12 +181,14 @@ SECTIONS = {
            "SIGKILLs a running worker after a random 0–1.2 s and starts a replacement at once, adding new "
            "approved items after every kill. During the run the workers' own jobs work as in production (the lease "
            "sweep turns a dead worker's claims back to pending and its in-flight sends to unknown, telling the "
-           "moderators; Facebook reconciliation settles Facebook unknowns older than its 2-minute grace, which is "
-           "why few Facebook unknowns are left at the end). After the last kill the survivors stop with SIGTERM, "
-           "the lease sweep runs once with the dead workers' 10 s leases over, and one worker drains the "
-           "backlog; then the people's part (see above) and a last worker. Every SIGKILL while sending leaves "
-           "up to 4 deliveries (the batch in flight) for a moderator on Telegram — the price of never "
-           "guessing."),
+           "moderators; reconciliation settles Facebook unknowns older than its 2-minute grace and Telegram unknowns "
+           "older than 10 s by the probe — the fake has a probe chat and the workers "
+           "`HUB_TELEGRAM_PROBE_CHAT_ID`). The per-chat window is off (`HUB_TELEGRAM_CHAT_PER_WINDOW=0`: these "
+           "fakes enforce no limit). After the last kill the survivors stop with SIGTERM, the lease sweep runs "
+           "once with the dead workers' 10 s leases over, and one worker drains the backlog; then the "
+           "reconciler runs until it settles nothing more (its clock past the grace periods), a moderator "
+           "answers for each Telegram unknown left, and a last worker sends what is left. Every SIGKILL while "
+           "sending leaves up to 4 deliveries (the batch in flight) `unknown`."),
     "r2": ("R2 — platform fault matrix", _r2,
            "Each fault on a fresh database, through the real publishers (python-telegram-bot, facebook-sdk) "
            "and the fakes; then what settles it, one more pass and a reconciliation."),
