@@ -6,6 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+# Registers the source of Page tokens stored by signing in with Facebook (publishers.registry reads
+# it for outlets that name no token variable or file): every dispatching process imports this module.
+from network_hub import facebook_pages  # noqa: F401
 from network_hub.outbox.transitions import SendJob
 from publishers.base import OutletTarget, Post, PostPhoto
 from publishers.registry import target_for
