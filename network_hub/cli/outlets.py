@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 
+from network_hub import facebook_pages  # noqa: F401  (stored Page tokens for `outlet check`)
 from network_hub import outlets as service
 from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
