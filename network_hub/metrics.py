@@ -3,7 +3,10 @@
 A custom collector instead of counters kept in memory: with several hub processes (web, workers)
 on one database, only the database knows how many deliveries are due or how many sends failed,
 so any process that serves ``/metrics`` reports the whole hub. Each scrape runs a handful of
-grouped counts; the request-latency histogram is the only per-process series (web/metrics.py).
+grouped counts that indexes answer (deliveries by outlet and state, not joined to outlets) and
+counts send attempts incrementally (``AttemptTally``: only the last hour's attempts are read
+again), so a scrape stays cheap on a hub with 100,000 deliveries (bench/metrics_scrape.py); the
+request-latency histogram is the only per-process series (web/metrics.py).
 
 Series (all prefixed ``hub_``):
 
@@ -24,8 +27,10 @@ Series (all prefixed ``hub_``):
 from __future__ import annotations
 
 import math
+import threading
+from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -54,6 +59,7 @@ from network_hub.states import (
 
 LINE_QUOTA_NAMESPACE = "line_quota_status"
 DUE_STATES = (DeliveryState.PENDING, DeliveryState.RETRY_WAIT)
+SETTLED_AFTER = timedelta(hours=1)  # an attempt's outcome is written long before this (AttemptTally)
 
 
 def record_line_quota(session: Session, account: str, limit: int | None, used: int, now: datetime) -> None:
@@ -109,29 +115,35 @@ def _parse_time(value: object) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def snapshot(session: Session, now: datetime) -> dict[str, Any]:
-    """Every number the collector reports, as plain data (also handy in tests)."""
-    deliveries = {(state, platform): count for state, platform, count in session.execute(
-        select(Delivery.state, Outlet.platform, func.count()).join(Outlet, Outlet.id == Delivery.outlet_id)
-        .group_by(Delivery.state, Outlet.platform))}
+def snapshot(session: Session, now: datetime, tally: AttemptTally | None = None) -> dict[str, Any]:
+    """Every number the collector reports, as plain data (also handy in tests).
+
+    ``tally``: the collector's running count of send attempts (a fresh one counts them all)."""
+    platform_of = dict(session.execute(select(Outlet.id, Outlet.platform)).all())
+    deliveries: Counter[tuple[str, str]] = Counter()
+    # Grouped by (outlet_id, state): the ix_deliveries_outlet_state index answers it alone, without
+    # joining 100k deliveries to their outlets (the platform comes from the small outlets table).
+    for outlet_id, state, count in session.execute(
+            select(Delivery.outlet_id, Delivery.state, func.count()).group_by(Delivery.outlet_id, Delivery.state)):
+        deliveries[(state, platform_of.get(outlet_id, "unknown"))] += count
     oldest_due = session.scalar(select(func.min(Delivery.due_at)).where(
         Delivery.state.in_(DUE_STATES), Delivery.due_at <= now,
         (Delivery.not_before.is_(None)) | (Delivery.not_before <= now)))
     if oldest_due is not None and oldest_due.tzinfo is None:
         oldest_due = oldest_due.replace(tzinfo=now.tzinfo)
-    attempts = {(platform, outcome or "in_flight"): count for platform, outcome, count in session.execute(
-        select(Outlet.platform, DeliveryAttempt.outcome, func.count())
-        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id).join(Outlet, Outlet.id == Delivery.outlet_id)
-        .group_by(Outlet.platform, DeliveryAttempt.outcome))}
+    attempts: Counter[tuple[str, str]] = Counter()
+    for (outlet_id, outcome), count in (tally or AttemptTally()).counts(session, now).items():
+        attempts[(platform_of.get(outlet_id, "unknown"), outcome)] += count
+    line_quota, line_quota_checked_at = line_quota_readings(session, now)
     return {
-        "deliveries": deliveries,
+        "deliveries": dict(deliveries),
         "oldest_due_age_s": max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0,
-        "attempts": attempts,
-        "unknown": session.scalar(select(func.count()).select_from(Delivery)
-                                  .where(Delivery.state == DeliveryState.UNKNOWN)) or 0,
+        "attempts": dict(attempts),
+        "unknown": sum(n for (state, _p), n in deliveries.items() if state == DeliveryState.UNKNOWN),
         "waiting_items": session.scalar(select(func.count()).select_from(NewsItem)
                                         .where(NewsItem.status == ItemStatus.SUBMITTED)) or 0,
-        **dict(zip(("line_quota", "line_quota_checked_at"), line_quota_readings(session, now), strict=True)),
+        "line_quota": line_quota,
+        "line_quota_checked_at": line_quota_checked_at,
         "reminders": dict(((rule, state), count) for rule, state, count in session.execute(
             select(ReminderOccurrence.rule, ReminderOccurrence.state, func.count())
             .group_by(ReminderOccurrence.rule, ReminderOccurrence.state))),
@@ -140,15 +152,61 @@ def snapshot(session: Session, now: datetime) -> dict[str, Any]:
     }
 
 
+class AttemptTally:
+    """Send attempts by (outlet, outcome), counted incrementally across scrapes.
+
+    ``delivery_attempts`` only grows, and an attempt's outcome is written when its send ends —
+    within the send timeout, far less than ``SETTLED_AFTER``. So attempts that started more than
+    ``SETTLED_AFTER`` ago are counted once into running totals (up to an id watermark: a primary
+    key range, no new index) and each scrape counts only the attempts after the watermark: the
+    last hour's, not the whole history. The first scrape of a process counts everything once.
+    Staleness: none for outcomes written within the hour; an attempt still without an outcome
+    after an hour (its process died mid-send) stays ``in_flight`` in this process's totals.
+    Attempts deleted with their item stay counted until the process restarts (a counter never
+    goes down; Prometheus treats the restart as a counter reset).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watermark = 0  # attempts with id ≤ watermark are in _totals
+        self._totals: Counter[tuple[int, str]] = Counter()
+
+    def counts(self, session: Session, now: datetime) -> Counter[tuple[int, str]]:
+        a = DeliveryAttempt
+        with self._lock:
+            first_recent = session.scalar(select(func.min(a.id)).where(
+                a.id > self._watermark, a.started_at >= now - SETTLED_AFTER))
+            boundary = (first_recent - 1) if first_recent is not None else (
+                session.scalar(select(func.max(a.id))) or self._watermark)
+            if boundary > self._watermark:
+                self._totals.update(_attempts_between(session, self._watermark, boundary))
+                self._watermark = boundary
+            result = Counter(self._totals)
+            result.update(_attempts_between(session, self._watermark, None))
+            return result
+
+
+def _attempts_between(session: Session, after: int, up_to: int | None) -> Counter[tuple[int, str]]:
+    a = DeliveryAttempt
+    where = [a.id > after] + ([a.id <= up_to] if up_to is not None else [])
+    counts: Counter[tuple[int, str]] = Counter()
+    for outlet_id, outcome, count in session.execute(
+            select(Delivery.outlet_id, a.outcome, func.count()).join(Delivery, Delivery.id == a.delivery_id)
+            .where(*where).group_by(Delivery.outlet_id, a.outcome)):
+        counts[(outlet_id, outcome or "in_flight")] += count
+    return counts
+
+
 class HubCollector(Collector):
     """Reads the hub's database on every scrape (see the module docstring for the series)."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self.tally = AttemptTally()
 
     def collect(self) -> Iterator[Metric]:
         with self.hub.sessions() as session:
-            data = snapshot(session, self.hub.clock.now())
+            data = snapshot(session, self.hub.clock.now(), self.tally)
 
         deliveries = GaugeMetricFamily("hub_deliveries", "Deliveries by state and outlet platform",
                                        labels=["state", "platform"])
