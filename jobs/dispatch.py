@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,9 @@ from publishers.base import ErrorClass, Publisher, PublishError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# A free send slot waits at most this share of a send's duration for others to free up (bounds in s).
+LINGER_SHARE = 0.1
+LINGER_MIN_S, LINGER_MAX_S = 0.001, 0.02
 
 
 class PublisherSource(Protocol):
@@ -98,6 +102,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._send_s = 0.05  # a recent publisher call's duration (moving average), for the linger
 
     # -- database helpers ------------------------------------------------------------------
     async def _db(self, fn: Callable[[Session], T]) -> T:
@@ -140,11 +145,13 @@ class Dispatcher:
         # batches keep the database work per delivery small while the pipeline stays busy.
         refill_at = max(1, min(self.batch, self.concurrency) // 2)
         claiming_failed = False
+        lingered = False
         try:
             while True:
                 room = self.concurrency - len(in_flight)
-                if ((claim_more or ahead) and (room >= refill_at or not in_flight) and not self._stopping
-                        and not claiming_failed):
+                if ((claim_more or ahead) and (room >= refill_at or not in_flight or (lingered and room > 0))
+                        and not self._stopping and not claiming_failed):
+                    lingered = False
                     try:
                         jobs, claimed = await self._claim_and_start(ahead, room, claim_more, report)
                     except Exception:
@@ -160,6 +167,18 @@ class Dispatcher:
                 if not in_flight:
                     break
                 done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                if in_flight and self.concurrency - len(in_flight) < refill_at and (claim_more or ahead):
+                    # Linger a little for more sends to end, so one start serves several slots; never
+                    # longer than a small share of a send, so a free slot does not stay idle for long.
+                    loop = asyncio.get_running_loop()
+                    until = loop.time() + self._linger_s()
+                    while in_flight and self.concurrency - len(in_flight) < refill_at and loop.time() < until:
+                        more, in_flight = await asyncio.wait(in_flight, timeout=until - loop.time(),
+                                                             return_when=asyncio.FIRST_COMPLETED)
+                        if not more:
+                            break
+                        done |= more
+                    lingered = True
                 failures = []
                 for task in done:
                     if task.cancelled():
@@ -181,6 +200,11 @@ class Dispatcher:
                 await self._release_ahead(ahead)
             if recording:
                 await asyncio.gather(*recording, return_exceptions=True)
+
+    def _linger_s(self) -> float:
+        """How long a pass waits for more free slots before starting fewer than half of them:
+        ``LINGER_SHARE`` of a recent send's duration (so at most that share of a slot's time is idle)."""
+        return min(LINGER_MAX_S, max(LINGER_MIN_S, self._send_s * LINGER_SHARE))
 
     def _track(self, task: asyncio.Task[T]) -> asyncio.Task[T]:
         """Remember a task so ``stop()`` can wait for it."""
@@ -253,7 +277,9 @@ class Dispatcher:
                                    "before and this publisher cannot resume a post; a person must finish it")
             else:
                 call = publisher.publish(post, target)
+            began = time.monotonic()
             result = await asyncio.wait_for(call, timeout=self.send_timeout)
+            self._send_s += (time.monotonic() - began - self._send_s) * 0.1
         except PublishError as exc:
             return self._failure(job, exc)
         except TimeoutError:
