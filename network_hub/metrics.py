@@ -187,12 +187,14 @@ class AttemptTally:
 
 
 def _attempts_between(session: Session, after: int, up_to: int | None) -> Counter[tuple[int, str]]:
+    """Attempts with ``after < id ≤ up_to`` by (outlet, outcome): a primary-key range of attempts,
+    each looked up by its delivery's primary key (a join would read every delivery to hash them)."""
     a = DeliveryAttempt
     where = [a.id > after] + ([a.id <= up_to] if up_to is not None else [])
+    outlet = select(Delivery.outlet_id).where(Delivery.id == a.delivery_id).scalar_subquery()
     counts: Counter[tuple[int, str]] = Counter()
     for outlet_id, outcome, count in session.execute(
-            select(Delivery.outlet_id, a.outcome, func.count()).join(Delivery, Delivery.id == a.delivery_id)
-            .where(*where).group_by(Delivery.outlet_id, a.outcome)):
+            select(outlet, a.outcome, func.count()).where(*where).group_by(outlet, a.outcome)):
         counts[(outlet_id, outcome or "in_flight")] += count
     return counts
 
