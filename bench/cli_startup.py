@@ -87,8 +87,11 @@ def import_profile(argv: list[str], cwd: Path, env: dict[str, str], runs: int = 
     by_package: Counter[str] = Counter()
     for module, self_us in best.items():
         by_package[module.split(".")[0]] += self_us
-    return {"modules": len(best), "self_ms_total": round(sum(best.values()) / 1000, 1),
-            "self_ms_by_package": {name: round(us / 1000, 1) for name, us in by_package.most_common()}}
+    ranked = by_package.most_common()
+    top = {name: round(us / 1000, 1) for name, us in ranked[:25]}
+    if len(ranked) > 25:
+        top[f"({len(ranked) - 25} other packages)"] = round(sum(us for _, us in ranked[25:]) / 1000, 1)
+    return {"modules": len(best), "self_ms_total": round(sum(best.values()) / 1000, 1), "self_ms_by_package": top}
 
 
 def measure(runs: int = RUNS, baseline_ref: str = BASELINE) -> dict[str, Any]:
