@@ -60,6 +60,7 @@ from network_hub.states import (
 LINE_QUOTA_NAMESPACE = "line_quota_status"
 DUE_STATES = (DeliveryState.PENDING, DeliveryState.RETRY_WAIT)
 SETTLED_AFTER = timedelta(hours=1)  # an attempt's outcome is written long before this (AttemptTally)
+JOIN_ABOVE = 5_000  # attempts: above this many in one read, join to deliveries instead of looking each up
 
 
 def record_line_quota(session: Session, account: str, limit: int | None, used: int, now: datetime) -> None:
@@ -187,14 +188,21 @@ class AttemptTally:
 
 
 def _attempts_between(session: Session, after: int, up_to: int | None) -> Counter[tuple[int, str]]:
-    """Attempts with ``after < id ≤ up_to`` by (outlet, outcome): a primary-key range of attempts,
-    each looked up by its delivery's primary key (a join would read every delivery to hash them)."""
+    """Attempts with ``after < id ≤ up_to`` by (outlet, outcome), a primary-key range of attempts.
+
+    A short range (each scrape's last hour) looks each attempt's delivery up by its primary key; a
+    long one (a process's first scrape folding the whole history) joins, which reads every
+    delivery once instead of one lookup per attempt."""
     a = DeliveryAttempt
     where = [a.id > after] + ([a.id <= up_to] if up_to is not None else [])
-    outlet = select(Delivery.outlet_id).where(Delivery.id == a.delivery_id).scalar_subquery()
+    if up_to is not None and up_to - after > JOIN_ABOVE:
+        query = (select(Delivery.outlet_id, a.outcome, func.count()).join(Delivery, Delivery.id == a.delivery_id)
+                 .where(*where).group_by(Delivery.outlet_id, a.outcome))
+    else:
+        outlet = select(Delivery.outlet_id).where(Delivery.id == a.delivery_id).scalar_subquery()
+        query = select(outlet, a.outcome, func.count()).where(*where).group_by(outlet, a.outcome)
     counts: Counter[tuple[int, str]] = Counter()
-    for outlet_id, outcome, count in session.execute(
-            select(outlet, a.outcome, func.count()).where(*where).group_by(outlet, a.outcome)):
+    for outlet_id, outcome, count in session.execute(query):
         counts[(outlet_id, outcome or "in_flight")] += count
     return counts
 

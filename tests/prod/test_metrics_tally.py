@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, insert, select, update
 
 from network_hub.db.models import Delivery, DeliveryAttempt
@@ -70,3 +71,24 @@ def test_the_tally_agrees_with_a_full_count_and_sees_late_outcomes(hub: Hub) -> 
         event.remove(hub.engine, "before_cursor_execute", seen)
     # One grouped read, of the attempts after the newest settled one (none): no history re-read.
     assert len(grouped) == 1 and in_flight in (grouped[0].values() if isinstance(grouped[0], dict) else grouped[0])
+
+
+def test_a_long_history_is_folded_by_a_join_with_the_same_counts(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from network_hub import metrics
+
+    now = hub.clock.now()
+    with hub.transaction() as s:
+        people = seed_network(s, now)
+        outlets = [add_outlet(s, now, platform="line", address="C1"), add_outlet(s, now, platform="sandbox")]
+        add_approved_item(s, now, people.reporter.id, outlets)
+    with hub.transaction() as s:
+        line_delivery, sandbox_delivery = s.scalars(select(Delivery.id).order_by(Delivery.outlet_id)).all()
+    old = now - SETTLED_AFTER - timedelta(days=1)
+    add_attempts(hub, [line_delivery] * 7 + [sandbox_delivery] * 3, old, "sent")
+    add_attempts(hub, [line_delivery], old, "ambiguous")
+    add_attempts(hub, [sandbox_delivery], now, "retryable")
+    lookups = attempts(hub, AttemptTally())
+    monkeypatch.setattr(metrics, "JOIN_ABOVE", 0)  # the first scrape of a long-running hub's process
+    joined = attempts(hub, AttemptTally())
+    assert joined == lookups == {("line", "sent"): 7, ("sandbox", "sent"): 3, ("line", "ambiguous"): 1,
+                                 ("sandbox", "retryable"): 1}
