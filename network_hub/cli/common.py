@@ -48,10 +48,11 @@ def hub_timezone() -> ZoneInfo:
 def actor_for(session: Session, by: str | None) -> Actor:
     """The actor a command runs as: the hub (system) or the member named by ``--by``."""
     from network_hub.permissions import load_actor, system_actor
-    from network_hub.roster.lookup import find_member
 
     if by is None:
         return system_actor()
+    from network_hub.roster.lookup import find_member
+
     return load_actor(session, find_member(session, by).id)
 
 
