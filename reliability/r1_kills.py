@@ -83,6 +83,7 @@ class R1Result:
     tg_settled_by_person: int = 0
     tg_person_reasons: dict[str, int] = field(default_factory=dict)  # the probe's PublishError code
     probe_forwards: int = 0  # forwardMessage calls the fake answered (every probe, every process)
+    warm_up_s: float = 0.0  # until every outlet held a sent post, before the first kill
     final: Audit | None = None
 
     @property
@@ -145,6 +146,17 @@ class _Undecided(logging.Handler):
             self.reasons[int(found.group(1))] = found.group(2) or "no code"
 
 
+def _wait_every_outlet_sent(hub: object, outlet_ids: list[int], timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with hub.transaction() as s:  # type: ignore[attr-defined]
+            done = set(s.scalars(select(Delivery.outlet_id).where(Delivery.state == "sent").distinct()))
+        if done >= set(outlet_ids):
+            break
+        time.sleep(0.2)
+    return round(time.monotonic() - started, 1)
+
+
 def _wait_settled(hub: object, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -192,6 +204,11 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
             return start_worker(env, logs / f"worker-{spawned:03d}.log")
 
         pool = [spawn() for _ in range(workers)]
+        # A hub in service has posted in its channels before: the probe counts message ids from the
+        # hub's last known post in a chat, and the very first post in a chat has none. The kills
+        # start once every outlet holds a sent post (on a loaded machine the first workers would
+        # otherwise die before any send is recorded, leaving only unknowns without an anchor).
+        result.warm_up_s = _wait_every_outlet_sent(hub, outlet_ids, timeout=180)
         moments: Counter[str] = Counter()
         try:
             while result.kills < kills:
@@ -228,9 +245,12 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
         result.before_resolution = audit(hub, posts_on_fakes(tg, fb, chats, pages, PREFIX))
 
         # The reconciler settles what it can (Facebook by the page's posts, Telegram by the probe),
-        # run with its clock past the grace periods (the dead workers' leases were swept with a clock
-        # 11 s ahead) rather than moving the unknowns' stored times; a moderator answers the rest.
-        later = make_hub(db, settings, ShiftedClock(GRACE + timedelta(seconds=20)))
+        # its grace periods over: the unknowns' last change is moved back by them (the probe's bounds
+        # come from the send times, which stay as they are); a moderator answers the rest.
+        with hub.transaction() as s:
+            for d in s.scalars(select(Delivery).where(Delivery.state == "unknown")):
+                # Set, not shift: the dead workers' leases were swept with a clock 11 s ahead.
+                d.updated_at = hub.clock.now() - GRACE - timedelta(seconds=5)
         publishers = Publishers(settings)
 
         undecided = _Undecided()
@@ -242,7 +262,7 @@ def run_r1(backend: str, workdir: Path, pg_url: str | None = None, *, kills: int
             try:
                 for _ in range(1000):
                     undecided.reasons.clear()
-                    counts = await reconcile_unknown(later, publishers)
+                    counts = await reconcile_unknown(hub, publishers)
                     total.update(counts)
                     if not counts["found"] and not counts["absent"] and not counts.get("deferred"):
                         break

@@ -4,6 +4,7 @@
     .venv/bin/python -m reliability.run --quick         # smaller counts (minutes, not tens of minutes)
     .venv/bin/python -m reliability.run --only R2,R4    # some scenarios; the others keep their last results
     .venv/bin/python -m reliability.run --pg postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m reliability.run --only R1 --kills 60   # R1 with another number of SIGKILLs
 
 PostgreSQL comes from ``--pg`` or ``HUB_TEST_DATABASE_URL``; without either, the PostgreSQL runs
 (and R3, which is PostgreSQL only) are skipped and the report says so. Each scenario's result is
@@ -62,7 +63,8 @@ def postgres_version(pg_url: str) -> str:
         engine.dispose()
 
 
-def run_scenario(name: str, backends: list[str], pg_url: str | None, quick: bool, workdir: Path) -> dict[str, Any]:
+def run_scenario(name: str, backends: list[str], pg_url: str | None, quick: bool, workdir: Path,
+                 kills: int | None = None) -> dict[str, Any]:
     started = time.monotonic()
     out: dict[str, Any] = {"runs": []}
     if name == "R1":
@@ -70,7 +72,7 @@ def run_scenario(name: str, backends: list[str], pg_url: str | None, quick: bool
 
         for backend in backends:
             out["runs"].append(_jsonable(run_r1(backend, workdir / f"r1-{backend}", pg_url,
-                                                kills=20 if quick else 200)))
+                                                kills=kills or (20 if quick else 200))))
     elif name == "R2":
         from reliability.r2_faults import run_r2
 
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios, e.g. R1,R3")
     parser.add_argument("--pg", default=os.environ.get("HUB_TEST_DATABASE_URL", ""),
                         help="PostgreSQL URL (default: HUB_TEST_DATABASE_URL)")
+    parser.add_argument("--kills", type=int, default=None,
+                        help="R1: SIGKILLs per database (default 200, --quick 20)")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/RELIABILITY.md")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="hub-reliability-") as tmp:
         for name in wanted:
             print(f"{name} …", flush=True)
-            result = {**context, **run_scenario(name, backends, pg_url, args.quick, Path(tmp) / name)}
+            result = {**context, **run_scenario(name, backends, pg_url, args.quick, Path(tmp) / name, args.kills)}
             (RESULTS / f"{name.lower()}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1,
                                                                       default=str))
             print(f"{name}: {'ok' if result['ok'] else 'FAILED'} in {result['seconds']} s", flush=True)
