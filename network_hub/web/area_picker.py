@@ -208,7 +208,11 @@ def area_children(request: Request, parent: str = ROOT_AREA, action: str = "",
 
 @router.get("/areas/search")
 def area_search(request: Request, q: str = "", action: str = "", viewer: Viewer = VIEWER) -> Response:
+    headers = {"Cache-Control": "private, no-store"}
     with transaction(request) as session:
+        roots = _roots_for(viewer, action)
         rows = [{"code": a.code, "name": area_path_label(session, a.code), "level": a.level}
-                for a in search(session, q, _roots_for(viewer, action))]
-    return JSONResponse(rows, headers={"Cache-Control": "private, no-store"})
+                for a in search(session, q, roots)]
+        if not rows and ROOT_AREA not in roots and search(session, q, [ROOT_AREA], limit=1):
+            headers["X-Area-Outside"] = "1"  # the name exists only outside: the script says so
+    return JSONResponse(rows, headers=headers)

@@ -64,7 +64,8 @@ def test_a_coordinator_adds_a_grant_by_picking_a_village_by_name(browser: Any, l
         grants.locator("input[name=grant_area_q]").fill("ศรีภูมิ")
         page.wait_for_selector("#grants [data-area-hits] p.empty")
         assert grants.locator("option[value='50010101']").count() == 0
-        # ... and the picker's own search step says why.
+        assert "อยู่นอกพื้นที่ที่ท่านรับผิดชอบ" in grants.locator("[data-area-hits]").inner_text()  # says why
+        # ... and so does the picker's own search step (the page without JavaScript).
         grants.locator("button[name=step]").click()
         page.wait_for_load_state()
         assert "อยู่นอกพื้นที่ที่ท่านรับผิดชอบ" in page.locator("#grants").inner_text()

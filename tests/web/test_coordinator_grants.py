@@ -104,6 +104,10 @@ def test_a_coordinator_is_refused_outside_their_area_and_above_their_roles(world
         "csrf_token": token, "role": "reporter", "grant_area_q": "ศรีภูมิ", "step": "1"})
     assert search.status_code == 200 and "อยู่นอกพื้นที่ที่ท่านรับผิดชอบ" in search.text
     assert 'value="50010101"' not in search.text
+    found = client.get("/areas/search", params={"q": "ศรีภูมิ", "action": "assign_role"})
+    assert found.json() == [] and found.headers.get("x-area-outside") == "1"  # the script says why too
+    nothing = client.get("/areas/search", params={"q": "ไม่มีชื่อนี้แน่นอน", "action": "assign_role"})
+    assert nothing.json() == [] and "x-area-outside" not in nothing.headers
     cases = [
         ({"role": "reporter", "grant_area_hit": "50010101"}, "นอกพื้นที่ที่ท่านรับผิดชอบ"),  # a forged choice
         ({"role": "reporter", "grant_area_1": "50", "grant_area_2": "5001"}, "นอกพื้นที่ที่ท่านรับผิดชอบ"),

@@ -9,7 +9,7 @@
   function fetchJson(url, done) {
     var request = new XMLHttpRequest();
     request.open("GET", url);
-    request.onload = function () { if (request.status === 200) done(JSON.parse(request.responseText)); };
+    request.onload = function () { if (request.status === 200) done(JSON.parse(request.responseText), request); };
     request.send();
   }
 
@@ -60,9 +60,18 @@
         timer = setTimeout(function () {
           var q = search.value.trim();
           if (q.length < 2) { hits.textContent = ""; return; }
-          fetchJson("/areas/search?q=" + encodeURIComponent(q) + "&action=" + encodeURIComponent(action), function (rows) {
+          fetchJson("/areas/search?q=" + encodeURIComponent(q) + "&action=" + encodeURIComponent(action), function (rows, request) {
             hits.textContent = "";
-            if (!rows.length) { var p = document.createElement("p"); p.className = "empty"; p.textContent = lang === "en" ? "Nothing found" : "ไม่พบพื้นที่ชื่อนี้"; hits.appendChild(p); return; }
+            if (!rows.length) {
+              var p = document.createElement("p"); p.className = "empty"; p.setAttribute("role", "status");
+              // X-Area-Outside: the name exists, but only outside the areas this form may choose.
+              var outside = request.getResponseHeader("X-Area-Outside") === "1";
+              p.textContent = outside
+                ? (lang === "en" ? "An area of that name exists, but outside your own area, so it cannot be chosen; ask an admin if needed"
+                                 : "พบพื้นที่ชื่อนี้ แต่อยู่นอกพื้นที่ที่ท่านรับผิดชอบ จึงเลือกไม่ได้ หากจำเป็นกรุณาติดต่อผู้ดูแลระบบ")
+                : (lang === "en" ? "Nothing found" : "ไม่พบพื้นที่ชื่อนี้");
+              hits.appendChild(p); return;
+            }
             var label = document.createElement("label");
             label.appendChild(document.createTextNode(lang === "en" ? "Found " : "ผลการค้นหา "));
             var select = document.createElement("select");
