@@ -12,19 +12,21 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from network_hub.cli.common import JSON_OPTION, actor_for, emit, get_hub, local_time
 from network_hub.errors import InvalidInput
-from network_hub.newsroom import moderation, pdpa, queries
-from network_hub.newsroom.photos import PhotoInput
-from network_hub.newsroom.submission import submit_item
-from network_hub.photo_checks.present import views as photo_views
-from network_hub.roster.lookup import find_member
-from network_hub.timeparse import parse_local_time
+from network_hub.newsroom import queries
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from network_hub.newsroom.photos import PhotoInput
+
+# Moderation, submission (PDPA text checks, Thai text), photos (Pillow) and photo checks are imported
+# by the commands that use them, so `news list` and `news queue` load only the queries.
 
 app = typer.Typer(help="News items and their moderation.", no_args_is_help=True)
 
@@ -68,6 +70,8 @@ def _read_text(text: str | None, text_file: Path | None, *, required: bool = Tru
 
 
 def _read_photos(paths: list[Path]) -> list[PhotoInput]:
+    from network_hub.newsroom.photos import PhotoInput
+
     photos = []
     for path in paths:
         try:
@@ -78,6 +82,8 @@ def _read_photos(paths: list[Path]) -> list[PhotoInput]:
 
 
 def _when(text: str, now: datetime) -> datetime:
+    from network_hub.timeparse import parse_local_time
+
     return parse_local_time(text, get_hub().settings.tz, now=now).astimezone(UTC)
 
 
@@ -107,6 +113,10 @@ def submit(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Submit a news item for a village; prints the item with its receipt number."""
+    from network_hub.newsroom import pdpa
+    from network_hub.newsroom.submission import submit_item
+    from network_hub.roster.lookup import find_member
+
     body = _read_text(text, text_file) or ""
     photos = _read_photos(photo)
     hub = get_hub()
@@ -152,6 +162,9 @@ def queue(by: str | None = BY_REQUIRED, as_json: bool = JSON_OPTION) -> None:
 @app.command("show")
 def show(item: str = ITEM_ARG, as_json: bool = JSON_OPTION) -> None:
     """One item with its PDPA evidence, deliveries and history."""
+    from network_hub.newsroom import moderation
+    from network_hub.photo_checks.present import views as photo_views
+
     hub = get_hub()
     with hub.transaction() as session:
         row = queries.get_item(session, item.strip())
@@ -205,6 +218,8 @@ def edit(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Edit the title and/or text of a submitted item (the author is told)."""
+    from network_hub.newsroom import moderation
+
     body = _read_text(text, text_file, required=False)
     if body is None and title is None:
         raise InvalidInput("nothing to edit: give --title and/or --text/--text-file", "ไม่มีสิ่งที่จะแก้ไข")
@@ -220,6 +235,8 @@ def approve(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Approve now, or schedule with --at; writes one delivery per routed outlet."""
+    from network_hub.newsroom import moderation
+
     now = get_hub().clock.now()
     when = _when(at, now) if at is not None else None
     _transition(item, by, as_json, lambda s, i, a, now: moderation.approve_item(
@@ -232,6 +249,8 @@ def reschedule(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Move a scheduled item to another time."""
+    from network_hub.newsroom import moderation
+
     when = _when(at, get_hub().clock.now())
     _transition(item, by, as_json, lambda s, i, a, now: moderation.reschedule_item(
         s, i, actor=a, at=when, expected_version=expected_version, now=now))
@@ -243,6 +262,8 @@ def unschedule(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Cancel a schedule: the item goes back to the queue (submitted)."""
+    from network_hub.newsroom import moderation
+
     _transition(item, by, as_json, lambda s, i, a, now: moderation.unschedule_item(
         s, i, actor=a, expected_version=expected_version, now=now))
 
@@ -253,6 +274,8 @@ def reject(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Reject an item with a reason."""
+    from network_hub.newsroom import moderation
+
     _transition(item, by, as_json, lambda s, i, a, now: moderation.reject_item(
         s, i, actor=a, reason=reason, expected_version=expected_version, now=now))
 
@@ -263,6 +286,8 @@ def return_(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Return an item to its author for changes, with a reason."""
+    from network_hub.newsroom import moderation
+
     _transition(item, by, as_json, lambda s, i, a, now: moderation.return_item(
         s, i, actor=a, reason=reason, expected_version=expected_version, now=now))
 
@@ -275,6 +300,8 @@ def resubmit(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The author sends a returned item again (photos kept unless --photo is given)."""
+    from network_hub.newsroom import moderation
+
     body = _read_text(text, text_file) or ""
     photos = _read_photos(photo) if photo else None
     media_dir = get_hub().settings.resolved_media_dir
@@ -290,6 +317,8 @@ def correct(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Correct a published item's text; every posted copy is edited where the platform allows."""
+    from network_hub.newsroom import moderation
+
     body = _read_text(text, text_file) or ""
     _transition(item, by, as_json, lambda s, i, a, now: moderation.correct_item(
         s, i, actor=a, body=body, title=title, confirm_pdpa=confirm_pdpa, expected_version=expected_version,
@@ -302,5 +331,7 @@ def withdraw(
     expected_version: int | None = VERSION_OPTION, as_json: bool = JSON_OPTION,
 ) -> None:
     """Withdraw an item: unsent deliveries are cancelled, posted copies deleted where possible."""
+    from network_hub.newsroom import moderation
+
     _transition(item, by, as_json, lambda s, i, a, now: moderation.withdraw_item(
         s, i, actor=a, reason=reason, expected_version=expected_version, now=now))
