@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 
-from network_hub import facebook_pages  # noqa: F401  (stored Page tokens for `outlet check`)
 from network_hub import outlets as service
 from network_hub.cli.common import BY_OPTION, JSON_OPTION, actor_for, emit, get_hub
 from network_hub.errors import InvalidInput
 from network_hub.line.quota import month_use_label as line_month_use
-from publishers.base import CheckResult, PublishError
-from publishers.registry import Publishers, target_for
+
+if TYPE_CHECKING:
+    from publishers.base import CheckResult
+    from publishers.registry import Publishers
+
+# The publishers (Telegram, Facebook, LINE clients, httpx) are imported by `outlet check` only.
 
 app = typer.Typer(help="Outlets: Telegram channels, Facebook Pages, sandbox.", no_args_is_help=True)
 
@@ -127,6 +131,9 @@ def outlet_resume(outlet_id: int = ID_ARG, by: str | None = BY_OPTION, as_json: 
 
 
 async def run_check(publishers: Publishers, outlet: object) -> CheckResult:
+    from publishers.base import CheckResult, PublishError
+    from publishers.registry import target_for
+
     try:
         target = target_for(outlet)
         return await publishers.get(outlet.platform).check(target)  # type: ignore[attr-defined]
@@ -139,6 +146,9 @@ async def run_check(publishers: Publishers, outlet: object) -> CheckResult:
 @app.command("check")
 def outlet_check(outlet_id: int = ID_ARG, as_json: bool = JSON_OPTION) -> int:
     """Are the outlet's credentials and rights good? Prints ok, verdict and what to do (docs/OUTLETS.md)."""
+    from network_hub import facebook_pages  # noqa: F401  (stored Page tokens for the Facebook check)
+    from publishers.registry import Publishers
+
     hub = get_hub()
     with hub.transaction() as session:
         outlet = service.get_outlet(session, outlet_id)

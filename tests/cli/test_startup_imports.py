@@ -119,9 +119,10 @@ def test_member_list_by_area_and_as_json(seeded_hub: tuple[Path, People], tmp_pa
     assert loaded(report, NEVER_FOR_A_LISTING) == []
 
 
-def test_news_list_loads_no_moderation_photo_or_platform_module(seeded_hub: tuple[Path, People],
-                                                                tmp_path: Path) -> None:
-    report, out = run_fresh(["news", "list"], seeded_hub[0], tmp_path)
+@pytest.mark.parametrize("args", [["news", "list"], ["outlet", "list"]])
+def test_other_listings_load_no_moderation_photo_or_platform_module(args: list[str], seeded_hub: tuple[Path, People],
+                                                                    tmp_path: Path) -> None:
+    report, out = run_fresh(args, seeded_hub[0], tmp_path)
     assert report["code"] == 0 and "(none)" in out
     heavy = ("fastapi", "starlette", "jinja2", "telegram", "facebook", "httpx", "apscheduler", "alembic", "PIL",
              "pythainlp", "argon2", "cryptography", "click", "publishers", "network_hub.web", "network_hub.bot",
