@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from network_hub.cli.common import JSON_OPTION, dumps, emit, get_hub
-from network_hub.followup.planner import plan_reminders
-from network_hub.followup.rules import Thresholds
 from network_hub.notifications import list_notifications
 
 app = typer.Typer(help="Follow-up reminders and digests.", no_args_is_help=True)
@@ -18,6 +16,9 @@ def run(once: bool = typer.Option(False, "--once", help="One planning pass, then
     """Plan due reminders (each occurrence once, ever) and queue their messages."""
     if not once:
         raise typer.BadParameter("use --once; `network-hub run` plans reminders continuously")
+    from network_hub.followup.planner import plan_reminders  # it imports APScheduler (CronTrigger)
+    from network_hub.followup.rules import Thresholds
+
     hub = get_hub()
     with hub.transaction() as s:
         report = plan_reminders(s, hub.clock.now(), Thresholds.from_settings(hub.settings))
