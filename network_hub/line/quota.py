@@ -16,7 +16,7 @@ time of the reading, both without calling LINE.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -138,7 +138,12 @@ def quota_reading(session: Session, outlet: Outlet, now: datetime) -> tuple[int 
     row = session.get(KeyValue, (LINE_QUOTA_NAMESPACE, str(account))) if account else None
     if row is None or not isinstance(row.value, dict):
         return None
-    at = datetime.fromisoformat(str(row.value.get("at")))
+    try:
+        at = datetime.fromisoformat(str(row.value.get("at")))
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
     limit = row.value.get("limit")
     used = int(row.value.get("used") or 0) if quota_month(at) == quota_month(now) else 0
     if limit is None:
