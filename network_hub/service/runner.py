@@ -160,9 +160,9 @@ class Service:
         # PostgreSQL, the change counter on SQLite.
         listener = signals.Listener(self.hub.engine, self.dispatcher.wake, poll_s=self.hub.settings.wake_poll_s)
         listener.start()
-        # Before serving: what the first delivery would otherwise set up inside its claim.
+        # Before serving: what the first delivery would otherwise set up inside its claim. (Not the
+        # Thai word splitter: its dictionary costs ~80 MB of memory, and only long posts need it.)
         await asyncio.to_thread(self._warm_up_publishers)
-        await asyncio.to_thread(_warm_up_word_splitter)
         await asyncio.to_thread(self._beat)
         for component in self.components:
             await component.start()
@@ -234,19 +234,6 @@ class Service:
                 heartbeat.stopped(s, self.process_id, self.hub.clock.now())
 
         _retry_on_lost_connection(stopped)
-
-
-def _warm_up_word_splitter() -> None:
-    """Load the Thai word splitter's dictionary (imported lazily: about 0.5 s of CPU, 2 s on a
-    loaded machine) before the dispatcher serves. Otherwise the first long post loads it inside its
-    claim's transaction; loaded in a background thread instead, it held the GIL against the first
-    deliveries' passes (B3 trace: items approved in the first seconds waited up to 2.4 s)."""
-    try:
-        from publishers import render
-
-        list(render.tokens("ข่าวจากหมู่บ้าน"))
-    except Exception as exc:  # missing pythainlp: long texts fail at planning with their own error
-        log.debug("word splitter warm-up skipped: %s", exc)
 
 
 def _retry_on_lost_connection(fn: Callable[[], None], delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0)) -> None:
