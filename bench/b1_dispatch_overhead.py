@@ -4,7 +4,9 @@ Both arms send the same number of posts, half to a Telegram channel and half to 
 through the same ``Publishers`` (python-telegram-bot, facebook-sdk), with the same concurrency, to
 the same fake processes (limits off). The bare arm has no database; the hub arm claims, marks
 sending, sends and group-commits outcomes exactly as ``network-hub run`` does. Arms alternate
-within each round (the machine is shared and noisy); the figures are medians over rounds.
+within each round (the machine is shared and noisy); the figures are medians over rounds. The hub
+arm also reports the SQL statements and commits it sent per delivery (the database work, counted
+the same way on every commit, so a change to the hot path shows up even when the machine is busy).
 
     .venv/bin/python -m bench.b1_dispatch_overhead              # 5,000 deliveries, 3 rounds, both DBs
     .venv/bin/python -m bench.b1_dispatch_overhead --quick      # a smoke run
@@ -17,6 +19,8 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import event
 
 from bench import common
 from jobs.dispatch import Dispatcher
@@ -61,19 +65,33 @@ async def common_publish(publishers: Publishers, target: OutletTarget, post: Pos
 
 
 async def hub_arm(settings: Any, concurrency: int) -> tuple[float, float, dict[str, int]]:
+    """One ``run_once`` pass over the seeded deliveries; also counts the SQL statements and commits
+    it sends (``sql`` in the result: the work per delivery, measured the same way before and after)."""
     hub = Hub.from_settings(settings)
     publishers = Publishers(settings)
     dispatcher = Dispatcher(hub, publishers, concurrency=concurrency)
+    sql = {"statements": 0, "commits": 0}
+
+    def statement(*_args: Any) -> None:
+        sql["statements"] += 1
+
+    def commit(*_args: Any) -> None:
+        sql["commits"] += 1
+
+    event.listen(hub.engine, "before_cursor_execute", statement)
+    event.listen(hub.engine, "commit", commit)
     cpu, wall = time.process_time(), time.perf_counter()
     report = await dispatcher.run_once()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    event.remove(hub.engine, "before_cursor_execute", statement)
+    event.remove(hub.engine, "commit", commit)
     await publishers.aclose()
     dispatcher._executor.shutdown(wait=True)
     states = common.count_states(hub.engine)
     hub.close()
     if report.sent != sum(states.values()) or set(states) != {"sent"}:
         raise RuntimeError(f"hub arm did not send everything: {report.outcomes} {states}")
-    return wall, cpu, states
+    return wall, cpu, {**states, **sql}
 
 
 def seed(url: str, settings: Any, tg: common.FakeProcess, fb: common.FakeProcess, items: int,
@@ -118,7 +136,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             wall, cpu = asyncio.run(bare_arm(settings, targets, footer, items * 2,
                                                              args.concurrency, prefix=f"B{round_no}"))
                         else:
-                            wall, cpu, _states = asyncio.run(hub_arm(settings, args.concurrency))
+                            wall, cpu, counted = asyncio.run(hub_arm(settings, args.concurrency))
                         seen_tg, seen_fb = tg.stats(), fb.stats()
                         posted = seen_tg["posts"] + seen_fb["posts"]
                         duplicates = seen_tg["duplicated_receipts"] + seen_fb["duplicated_receipts"]
@@ -126,6 +144,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             raise RuntimeError(f"{arm}: the fakes saw {posted} posts, {duplicates} duplicated")
                         figures[arm] = {"seconds": round(wall, 3), "per_s": round(items * 2 / wall, 1),
                                         "cpu_ms_per_delivery": round(cpu * 1000 / (items * 2), 3)}
+                        if arm == "hub":
+                            figures[arm]["sql_statements_per_delivery"] = round(counted["statements"] / (items * 2), 2)
+                            figures[arm]["commits_per_delivery"] = round(counted["commits"] / (items * 2), 3)
                     figures["ratio"] = round(figures["hub"]["per_s"] / figures["bare"]["per_s"], 3)
                     figures["order"] = list(order)
                     print(backend, f"{latency_ms}ms", f"round {round_no}:", figures, flush=True)
@@ -135,6 +156,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 case["median_ratio"] = round(common.median([r["ratio"] for r in case["rounds"]]), 3)
                 case["median_cpu_ms_bare"] = common.median([r["bare"]["cpu_ms_per_delivery"] for r in case["rounds"]])
                 case["median_cpu_ms_hub"] = common.median([r["hub"]["cpu_ms_per_delivery"] for r in case["rounds"]])
+                case["median_sql_statements_per_delivery"] = common.median(
+                    [r["hub"]["sql_statements_per_delivery"] for r in case["rounds"]])
+                case["median_commits_per_delivery"] = common.median(
+                    [r["hub"]["commits_per_delivery"] for r in case["rounds"]])
                 results["cases"].append(case)
     return results
 

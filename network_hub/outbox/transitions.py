@@ -449,6 +449,10 @@ def record_failure(
             new_state = S.RETRY_WAIT
             values = {**common, **not_an_attempt, "state": new_state,
                       "not_before": now + min(full_jitter(1, rng), timedelta(seconds=5))}
+        elif attempts >= max_attempts and done_calls:
+            new_state = S.UNKNOWN
+            values = {**common, "state": new_state, "last_error": _half_posted(
+                done_calls, [*job.external_ids, *(partial_ids or [])], f"gave up after {attempts} attempts", message)}
         elif attempts >= max_attempts:
             new_state = S.FAILED
             values = {**common, "state": new_state,
@@ -456,6 +460,10 @@ def record_failure(
         else:
             new_state = S.RETRY_WAIT
             values = {**common, "state": new_state, "not_before": now + full_jitter(attempts, rng)}
+    elif done_calls:  # permanent with part of the post already out: never `failed` half-posted
+        new_state = S.UNKNOWN
+        values = {**common, "state": new_state, "last_error": _half_posted(
+            done_calls, [*job.external_ids, *(partial_ids or [])], "the platform refused the rest", message)}
     else:  # permanent, or anything unclassified
         new_state = S.FAILED
         values = {**common, "state": new_state}
@@ -489,6 +497,14 @@ def record_failure(
                           "delivery_id": job.delivery_id, "error": message[:300]})
         roll_up_item(session, job.item_id, now)
     return new_state
+
+
+def _half_posted(parts: int, ids: list[str], why: str, message: str) -> str:
+    """The reason a person reads for a post left half-way: which parts are out, and why the rest is not."""
+    return (f"half-posted: the first {parts} part(s) of the post are on the platform (message ids "
+            f"{', '.join(ids) or 'not known'}); the rest was not posted ({why}: {message}). A person must "
+            "finish the post (resolve as not posted: the hub sends only the missing parts) or remove "
+            "the posted parts and resolve it as posted")[:2000]
 
 
 def pause_for_human(session: Session, outlet: Outlet, reason: str, now: datetime) -> None:

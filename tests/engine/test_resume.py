@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from jobs.dispatch import Dispatcher
-from network_hub.db.models import Delivery, NewsItem, Outlet
+from network_hub.db.models import Delivery, Member, NewsItem, Notification, Outlet
+from network_hub.outbox import resolution
+from network_hub.permissions import load_actor
 from publishers.base import ErrorClass, PublishError
 from tests.engine.builders import add_approved_item, add_outlet
 from tests.engine.memory_publisher import MemoryPublishers
@@ -124,3 +126,58 @@ async def test_a_publisher_that_cannot_resume_leaves_a_half_post_to_a_person(hub
     d = delivery(hub)
     assert d.state == "unknown" and d.parts_done == 1
     assert [call for _, _, call in tg.messages[CHAT]] == [0]  # nothing posted twice
+
+
+async def _half_posted_then(hub, pubs, *refusals: PublishError) -> Delivery:
+    """Part 0 goes out, part 1 is refused (a connect error: resumable), then every later attempt
+    of the resumed post is refused again with ``refusals`` (one per attempt)."""
+    pubs.get("telegram").fail_calls[1] = PublishError(ErrorClass.RETRYABLE, "connection refused")
+    await run(hub, pubs)
+    for refusal in refusals:
+        d = delivery(hub)
+        assert d.state in ("retry_wait", "pending") and d.parts_done == 1
+        hub.clock.set(max(d.not_before or hub.clock.now(), hub.clock.now()) + timedelta(seconds=1))
+        pubs.get("telegram").fail_next(refusal)
+        await run(hub, pubs)
+    return delivery(hub)
+
+
+async def test_a_resumed_post_that_runs_out_of_attempts_goes_to_a_person_not_failed(hub, setup) -> None:
+    """Half of the post is in front of residents: `failed` would hide that. It becomes `unknown`
+    (a person is told) with which parts are out, and nothing is posted twice."""
+    pubs, _, item_id = setup
+    hub.settings.max_attempts = 2
+    d = await _half_posted_then(hub, pubs, *(PublishError(ErrorClass.RETRYABLE, "connection refused")
+                                             for _ in range(2)))
+    messages = pubs.get("telegram").messages[CHAT]
+    assert [call for _, _, call in messages] == [0]  # only the first part is out, once
+    assert d.state == "unknown" and d.parts_done == 1 and d.external_ids == [messages[0][0]]
+    assert d.last_error.startswith("half-posted: the first 1 part(s) of the post are on the platform")
+    assert messages[0][0] in d.last_error and "gave up after 2 attempts" in d.last_error
+    with hub.transaction() as s:
+        assert s.get(NewsItem, item_id).status == "publishing"  # not failed: a person decides
+        told = s.scalars(select(Notification).where(Notification.kind == "delivery_needs_person")).all()
+        assert told and all(n.payload["state"] == "unknown" for n in told)
+    assert (await run(hub, pubs)).claimed == 0  # never retried blindly
+
+
+async def test_a_resumed_post_refused_for_good_goes_to_a_person_not_failed(hub, setup) -> None:
+    pubs, _, _ = setup
+    d = await _half_posted_then(hub, pubs, PublishError(ErrorClass.PERMANENT, "message is too long"))
+    assert d.state == "unknown" and d.parts_done == 1
+    assert "the platform refused the rest: message is too long" in d.last_error
+
+
+async def test_a_person_finishes_a_half_posted_post_with_only_the_missing_parts(hub, setup) -> None:
+    pubs, _, item_id = setup
+    hub.settings.max_attempts = 1
+    d = await _half_posted_then(hub, pubs, PublishError(ErrorClass.RETRYABLE, "connection refused"))
+    assert d.state == "unknown"
+    with hub.transaction() as s:
+        admin = s.scalars(select(Member).where(Member.name == "ผู้ดูแลระบบ")).one()  # seed_network's admin
+        resolution.resolve_unknown(s, d.id, posted=False, actor=load_actor(s, admin.id), now=hub.clock.now())
+    await run(hub, pubs)
+    assert_whole_post_once(pubs, delivery(hub))
+    assert pubs.get("telegram").starts[-1] == 1  # resumed at the missing part
+    with hub.transaction() as s:
+        assert s.get(NewsItem, item_id).status == "published"
