@@ -103,13 +103,22 @@ def render_b2_line(r: dict[str, Any]) -> list[str]:
             ""]
 
 
+def _b3_target_ms(case: dict[str, Any]) -> int:
+    """Issue 11: an approval from another process is sent within 300 ms (PostgreSQL, LISTEN/NOTIFY) or
+    600 ms (SQLite, the change counter polled); the in-process path keeps the first round's 1 s."""
+    if case["path"] != "cross-process":
+        return 1000
+    return 300 if case["backend"] == "postgresql" else 600
+
+
 def render_b3(r: dict[str, Any]) -> list[str]:
-    lines = ["## B3 — approve → sent latency on an idle hub (target p99 ≤ 1 s)", "", *header(r)]
+    lines = ["## B3 — approve → sent latency on an idle hub (issue 11 targets: cross-process p99 ≤ 300 ms on "
+             "PostgreSQL, ≤ 600 ms on SQLite; in-process p99 ≤ 1 s)", "", *header(r)]
     lines += [f"Dispatcher tick (HUB_DISPATCH_INTERVAL_S) {r['dispatch_interval_s']} s.", "",
               "| database | path | items | p50 | p90 | p99 | max | target |", "|---|---|---|---|---|---|---|---|"]
     for c in r["cases"]:
         lines.append(f"| {c['backend']} | {c['path']} | {c['items']} | {c['p50_ms']} ms | {c['p90_ms']} ms | "
-                     f"{c['p99_ms']} ms | {c['max_ms']} ms | {verdict(c['p99_ms'] <= 1000)} |")
+                     f"{c['p99_ms']} ms | {c['max_ms']} ms | {verdict(c['p99_ms'] <= _b3_target_ms(c))} |")
     lines += ["", "*in-process*: the approval happens in the hub's own process (web dashboard, bot) and the "
               "newsroom's after-commit signal wakes the dispatcher. *cross-process*: approved from another process "
               "(`network-hub news approve` in a shell); the approval's transaction announces the work (NOTIFY on "
