@@ -280,11 +280,14 @@ class Audit:
     lost: int  # not sent, not unknown-and-surfaced, not legitimately failed
     unknown_not_surfaced: int
     posted_but_not_sent: int  # a post exists while the row says pending/failed (would be resent)
+    # a sent row whose recorded ids are not its one post's id (a later edit or delete would touch
+    # another message): reconciliation must name the post it found, nothing else
+    sent_with_other_ids: int = 0
 
     @property
     def ok(self) -> bool:
         return not (self.duplicated or self.sent_without_exactly_one_post or self.lost
-                    or self.unknown_not_surfaced or self.posted_but_not_sent)
+                    or self.unknown_not_surfaced or self.posted_but_not_sent or self.sent_with_other_ids)
 
 
 def surfaced_delivery_ids(hub: Hub) -> set[int]:
@@ -295,16 +298,19 @@ def surfaced_delivery_ids(hub: Hub) -> set[int]:
 
 def audit(hub: Hub, posts: list[PlatformPost], *, legit_failures: set[int] | None = None) -> Audit:
     with hub.transaction() as s:
-        rows = s.execute(select(Delivery.id, Delivery.state, Outlet.address, NewsItem.receipt_no)
+        rows = s.execute(select(Delivery.id, Delivery.state, Delivery.external_ids, Outlet.address,
+                                NewsItem.receipt_no)
                          .join(Outlet, Outlet.id == Delivery.outlet_id)
                          .join(NewsItem, NewsItem.id == Delivery.item_id)).all()
     per_pair = Counter((p.outlet_address, p.receipt_no) for p in posts)
+    ids_of = {(p.outlet_address, p.receipt_no): p.external_id for p in posts}
     surfaced = surfaced_delivery_ids(hub)
-    sent_bad = lost = unsurfaced = posted_not_sent = 0
+    sent_bad = lost = unsurfaced = posted_not_sent = other_ids = 0
     for r in rows:
         n = per_pair.get((r.address, r.receipt_no), 0)
         if r.state == "sent":
             sent_bad += n != 1
+            other_ids += n == 1 and [str(i) for i in r.external_ids or []] != [ids_of[(r.address, r.receipt_no)]]
         elif r.state == "unknown":
             unsurfaced += r.id not in surfaced
         elif r.state == "failed":
@@ -315,7 +321,8 @@ def audit(hub: Hub, posts: list[PlatformPost], *, legit_failures: set[int] | Non
             posted_not_sent += n > 0 and r.state in ("pending", "retry_wait")
     return Audit(deliveries=len(rows), states=dict(Counter(r.state for r in rows)), posts=len(posts),
                  duplicated=sum(1 for c in per_pair.values() if c > 1), sent_without_exactly_one_post=sent_bad,
-                 lost=lost, unknown_not_surfaced=unsurfaced, posted_but_not_sent=posted_not_sent)
+                 lost=lost, unknown_not_surfaced=unsurfaced, posted_but_not_sent=posted_not_sent,
+                 sent_with_other_ids=other_ids)
 
 
 def count_states(hub: Hub) -> dict[str, int]:

@@ -22,7 +22,8 @@ machine and the date of its own run. Definitions used by every table:
 - **lost**: a delivery left `pending`/`retry_wait`/`claimed`/`sending` at the end, or `failed`
   without a person being told; **duplicated**: an outlet holding two posts with one receipt
   number (every rendered post carries it); **sent ≠ 1 post**: a `sent` row whose outlet does not
-  hold exactly one post with its receipt number; **unsurfaced unknown**: an `unknown` row with no
+  hold exactly one post with its receipt number; **sent with other ids** (R1): a `sent` row whose
+  recorded message/post ids are not those of its one post; **unsurfaced unknown**: an `unknown` row with no
   `delivery_needs_person` notification naming it.
 - "Before resolution" is the state the engine reaches alone; "final" is after people did what the
   hub asked them to. Reconciliation settles unknowns without a person: Facebook by the page's
@@ -92,11 +93,12 @@ def _r1(result: dict[str, Any]) -> str:
                      f"undecided {r['fb_reconciled'].get('undecided', 0)}",
                      f"posted {r['tg_answered_posted']}, not posted {r['tg_answered_not_posted']}",
                      _states(f["states"]), f["lost"], f["duplicated"], f["sent_without_exactly_one_post"],
-                     "yes" if r["ok"] else "NO"])
+                     f.get("sent_with_other_ids", "—"), "yes" if r["ok"] else "NO"])
     return _table(["database", "SIGKILLs", "workers", "outlets", "deliveries", "kill landed while the victim held",
                    "states before resolution", "lost", "duplicated", "sent ≠ 1 post", "unsurfaced unknown",
                    "final reconciliation passes (both platforms)", "moderator answers (Telegram)", "final states",
-                   "final lost", "final duplicated", "final sent ≠ 1 post", "ok"], rows) + "\n\n" + _r1_probe(result)
+                   "final lost", "final duplicated", "final sent ≠ 1 post", "final sent with other ids", "ok"],
+                  rows) + "\n\n" + _r1_probe(result)
 
 
 def _r2(result: dict[str, Any]) -> str:
