@@ -54,7 +54,14 @@ def test_invite_create_for_a_member(cli: Cli, tmp_path: Path) -> None:  # noqa: 
     assert result.code == 0, result.err
     data = result.json()
     assert data["role"] == "reporter" and data["area_code"] == "52010102" and data["member_id"]
-    # Already on Telegram: no personal link (Thai and English message), nothing changed.
+    # On Telegram only: a personal link is still made — it links the member's LINE account.
+    on_telegram = cli("invite", "create", "--member", "tg:1001", "--json")
+    assert on_telegram.code == 0, on_telegram.err
+    assert on_telegram.json()["member_id"]
+    # Linked on both platforms: no personal link (Thai and English message), nothing changed.
+    with get_hub().transaction() as s:
+        member = s.scalar(select(Member).where(Member.telegram_user_id == 1001))
+        member.line_user_id = "U" + "2" * 32
     before = cli.counts()
     refused = cli("invite", "create", "--member", "tg:1001")
     assert refused.code == 5 and "already linked" in refused.err
