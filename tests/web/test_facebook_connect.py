@@ -127,6 +127,8 @@ def _secrets_of(fbw: FbWorld) -> list[str]:
 def test_admin_connects_a_page_it_is_stored_encrypted_checked_and_posted_to(fbw: FbWorld, backend: str,
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    # network_hub.logs.configure (run by other tests in this worker) quiets httpx to WARNING.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     back = fbw.through_facebook()
     assert back.status_code == 303 and back.headers["location"].startswith("/outlets/facebook/pages?login=")
     login_id = parse_qs(urlsplit(back.headers["location"]).query)["login"][0]
