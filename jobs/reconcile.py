@@ -6,11 +6,16 @@ again); the platform cannot tell → stays ``unknown``. A grace period after the
 post become visible first.
 
 Telegram has no history API for bots, but message ids in a chat are sequential: the probe
-(publishers/telegram_probe.py) forwards the ids after the last post the hub knows in that chat
-into the hub's probe chat and reads the receipt marker. Found → ``sent`` with its ids; nothing
-past the end → ``pending`` (a post refused midway resumes at its first unknown part); anything
-else stays with a person (``deliveries resolve``, the bot's buttons), who was told when the
-delivery became unknown.
+(publishers/telegram_probe.py) forwards the ids after a message surely before the post (the
+delivery's own known parts, else the last post whose ids the hub knew before this send began:
+``reconcile_queries``) into the hub's probe chat and reads the receipt markers, passing over the
+ids of the hub's other deliveries in that chat and leaving other posts' marked runs to them.
+Sends overlap, so no bound is taken from the order sends started. Found → ``sent`` with its ids;
+every message there another post's and the scan past the end → ``pending`` (a post refused
+midway resumes at its first unknown part); anything else — an unmarked message no post
+accounts for above all — stays with a person (``deliveries resolve``, the bot's buttons), who
+was told when the delivery became unknown; the next pass looks again (once another unknown
+there is settled, its ids are passed over).
 
 The probe's calls cost what any post costs: each forward is a message into the probe chat and,
 with its delete, two calls against the bot's 30 a second. ``ProbeBudget`` charges them to the
@@ -117,8 +122,8 @@ class Unknown:
     error: str | None
     platform: str = Platform.FACEBOOK.value
     known_ids: tuple[str, ...] = ()  # parts of this post already known posted
-    after_id: int | None = None  # Telegram: the last message id the hub knows before this post
-    before_id: int | None = None  # Telegram: the first message id the hub knows after it
+    after_id: int | None = None  # Telegram: a message id surely before this post
+    skip_ids: tuple[int, ...] = ()  # Telegram: the chat's ids known as other deliveries' (passed over)
 
 
 def _with_target(u: UnknownDelivery) -> Unknown:
@@ -127,7 +132,7 @@ def _with_target(u: UnknownDelivery) -> Unknown:
     except PublishError as exc:
         target, error = None, exc.message
     return Unknown(u.delivery_id, u.fence, u.item_id, u.receipt_no, u.started_at, target, error, u.platform,
-                   u.known_ids, u.after_id, u.before_id)
+                   u.known_ids, u.after_id, u.skip_ids)
 
 
 def load_unknown(session: Session, now: datetime) -> list[Unknown]:
@@ -191,4 +196,5 @@ async def _look(publishers: PublisherSource, u: Unknown, budget: ProbeBudget) ->
     if probe is None or u.after_id is None:
         raise PublishError(ErrorClass.AMBIGUOUS, "no earlier post of the hub in this chat to count message ids "
                            "from (or no probe): a person must look", code="probe_no_anchor")
-    return await probe(u.target, marker(u.receipt_no), after_id=u.after_id, before_id=u.before_id, budget=budget)
+    return await probe(u.target, marker(u.receipt_no), after_id=u.after_id, skip_ids=u.skip_ids,
+                       budget=budget)

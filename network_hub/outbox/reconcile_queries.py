@@ -1,9 +1,14 @@
 """The SQL of reconciling ``unknown`` deliveries (run by ``jobs.reconcile``, the reconciler).
 
 - ``unknown_deliveries``: unknown deliveries of active outlets of one platform, past a grace
-  period, oldest first, each with what bounds where its post can be: the parts already known
-  posted and, for Telegram, the last message id the hub knows in that chat before the post
-  (``after_id``) and the first one after it (``before_id``);
+  period, oldest first, each with the parts already known posted and, for Telegram, where the
+  probe (publishers/telegram_probe.py) may look. Sends to one channel overlap, and message ids
+  follow the order messages reached Telegram, not ``sending_started_at`` order, so:
+  ``after_id`` (a message surely before the post) is the delivery's own last known part, else the
+  last id of the outlet's other deliveries whose ids were known (``sent_at``) no later than this
+  send began; no upper bound is taken from start times (a post started later can land earlier);
+  ``skip_ids`` are the known ids of the outlet's other deliveries (any state) after ``after_id``,
+  which the probe passes over as neither this post's nor someone else's;
 - ``settle``: found → ``sent`` with its ids; absent → ``pending`` (sent again; a post refused
   midway resumes at its first unknown part). Fenced, so two reconcilers in two processes settle a
   delivery once, and checked against the state machine (``lifecycle``).
@@ -37,8 +42,8 @@ class UnknownDelivery:
     outlet: Outlet  # loaded in the caller's transaction (the reconciler builds its target there)
     platform: str
     known_ids: tuple[str, ...] = ()  # parts of this post already known posted
-    after_id: int | None = None  # Telegram: the last message id the hub knows before this post
-    before_id: int | None = None  # Telegram: the first message id the hub knows after it
+    after_id: int | None = None  # Telegram: a message id surely before this post
+    skip_ids: tuple[int, ...] = ()  # Telegram: the outlet's other deliveries' known ids after after_id
 
 
 def _numeric(ids: list[str] | None) -> list[int]:
@@ -65,28 +70,34 @@ def unknown_deliveries(session: Session, platform: Platform | str, now: datetime
             out.append(UnknownDelivery(delivery.id, delivery.fence, delivery.item_id, receipt, started, outlet,
                                        platform.value))
             continue
-        after_id, before_id = _telegram_bounds(session, delivery, outlet.id, started)
+        after_id, skip_ids = _telegram_bounds(session, delivery, outlet.id, delivery.sending_started_at)
         out.append(UnknownDelivery(delivery.id, delivery.fence, delivery.item_id, receipt, started, outlet,
                                    platform.value, tuple(map(str, _numeric(delivery.external_ids))),
-                                   after_id, before_id))
+                                   after_id, skip_ids))
     return out
 
 
 def _telegram_bounds(session: Session, delivery: Delivery, outlet_id: int,
-                     started: datetime) -> tuple[int | None, int | None]:
-    """Message ids in a chat are sequential: the post is after the last id the hub knows before it
-    (its own known parts first) and before the first id it knows after it."""
+                     started: datetime | None) -> tuple[int | None, tuple[int, ...]]:
+    """``after_id`` and ``skip_ids`` for the probe (see the module docstring). A message the hub
+    knew of (``sent_at``) by the time this send began surely precedes this post; nothing is
+    assumed from the order sends started. Without a start time only the delivery's own parts
+    anchor it."""
     own = _numeric(delivery.external_ids)
     others = session.execute(
-        select(Delivery.external_ids, Delivery.sending_started_at)
-        .where(Delivery.outlet_id == outlet_id, Delivery.id != delivery.id,
-               Delivery.state.in_((DeliveryState.SENT, DeliveryState.UNKNOWN)),
-               Delivery.sending_started_at.is_not(None))
+        select(Delivery.external_ids, Delivery.sent_at)
+        .where(Delivery.outlet_id == outlet_id, Delivery.id != delivery.id, Delivery.external_ids.is_not(None))
     ).all()
-    before = [i for ids, at in others if at < started for i in _numeric(ids)]
-    after = [i for ids, at in others if at > started for i in _numeric(ids)]
-    after_id = max(own) if own else (max(before) if before else None)
-    return after_id, (min(after) if after else None)
+    if own:
+        after_id: int | None = max(own)
+    else:
+        earlier = [i for ids, sent_at in others
+                   if started is not None and sent_at is not None and sent_at <= started for i in _numeric(ids)]
+        after_id = max(earlier) if earlier else None
+    if after_id is None:
+        return None, ()
+    skip = sorted({i for ids, _ in others for i in _numeric(ids) if i > after_id} - set(own))
+    return after_id, tuple(skip)
 
 
 def settle(session: Session, delivery_id: int, fence: int, *, found_ids: list[str] | None,

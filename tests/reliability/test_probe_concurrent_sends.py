@@ -2,10 +2,10 @@
 one pass in flight at once): message ids then follow the order the requests reached Telegram, not
 the order the hub marked the deliveries ``sending``.
 
-Found by the R1 rerun (issue 11). ``network_hub/outbox/reconcile_queries._telegram_bounds`` takes
+Found by the R1 rerun (issue 11). ``network_hub/outbox/reconcile_queries._telegram_bounds`` took
 the probe's lower bound (``after_id``) from every known post whose ``sending_started_at`` is earlier
 and its upper bound (``before_id``) from every known post whose ``sending_started_at`` is later, and
-``publishers/telegram_probe.probe`` counts every message between them as part of the post. With
+``publishers/telegram_probe.probe`` counted every message between them as part of the post. With
 overlapping sends that is wrong three ways, each reproduced here on the real reconciler, publisher
 and fake from rows as the engine leaves them:
 
@@ -16,13 +16,11 @@ and fake from rows as the engine leaves them:
 - two unknowns interleaved: the first one's "found" ids include the other post's message (a later
   correction or withdrawal would edit or delete another item's post).
 
-What would be safe: a lower bound only from posts whose ids were known (``sent_at``) before this
-send began; no upper bound from start times (or only from posts started after this delivery became
-``unknown``); the ids of the hub's other deliveries skipped rather than counted as this post's or as
-"foreign"; a message carrying another receipt's marker ends a run instead of joining it.
-
-Marked ``xfail(strict=True)`` until the reconciler is fixed: the test then passes and the marker
-must go.
+The fix (the rules are in the docstrings of both modules): a lower bound only from posts whose
+ids were known (``sent_at``) before this send began; no upper bound from start times; the ids of
+the hub's other deliveries skipped rather than counted as this post's or as "foreign"; a message
+carrying another receipt's marker ends a run instead of joining it. Each scenario now settles
+every delivery with its own message, or leaves it with a person; none is sent again.
 """
 
 from __future__ import annotations
@@ -100,8 +98,6 @@ async def _reconcile(workdir: Path, rows: list[tuple[str, list[int], float, floa
     return states, {n: str(i + 1) for i, n in enumerate(order)}
 
 
-@pytest.mark.xfail(strict=True, reason="reconcile_queries._telegram_bounds orders posts by sending_started_at; "
-                   "with overlapping sends the probe answers 'absent' for a post that exists, or wrong ids")
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_probe_never_resends_a_post_that_exists_nor_takes_another_posts_ids(scenario: str, tmp_path: Path) -> None:
     rows, order = SCENARIOS[scenario]
