@@ -479,7 +479,7 @@ class TelegramPublisher:
             code="no_history_api",
         )
 
-    async def probe_post(self, target: OutletTarget, marker: str, *, after_id: int, before_id: int | None = None,
+    async def probe_post(self, target: OutletTarget, marker: str, *, after_id: int, skip_ids: Any = (),
                          span: int = 12, budget: Any = None) -> PublishResult | None:
         """Engine v2 (issue 11): settle an unknown by reading the channel by message id
         (publishers/telegram_probe.py). Found → the post's ids; None → surely absent; raises
@@ -489,7 +489,7 @@ class TelegramPublisher:
 
         bot = await self._ready()
         result = await probe(bot, channel=self._chat_id(target), probe_chat=self._probe_chat_id, marker=marker,
-                             after_id=after_id, before_id=before_id, span=span, budget=budget)
+                             after_id=after_id, skip_ids=skip_ids, span=span, budget=budget)
         if result.found_ids is None:
             return None
         return PublishResult(external_ids=result.found_ids,
