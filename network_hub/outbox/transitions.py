@@ -415,6 +415,9 @@ def record_failure(
     assert outlet is not None
     not_an_attempt = {"attempts": queries.D.c.attempts - 1}
     done_calls = max(job.parts_done, completed_calls)
+    # Messages residents can already see (calls done that posted nothing, such as Facebook's
+    # unpublished photo uploads, leave no ids and do not make a post half-posted).
+    posted_ids = [*job.external_ids, *(partial_ids or [])]
     resumable = bool(partial_ids) and completed_calls > job.parts_done and error_class in (
         ErrorClass.RATE_LIMITED, ErrorClass.RETRYABLE)
     if partial_ids or completed_calls > job.parts_done:
@@ -449,10 +452,10 @@ def record_failure(
             new_state = S.RETRY_WAIT
             values = {**common, **not_an_attempt, "state": new_state,
                       "not_before": now + min(full_jitter(1, rng), timedelta(seconds=5))}
-        elif attempts >= max_attempts and done_calls:
+        elif attempts >= max_attempts and posted_ids:
             new_state = S.UNKNOWN
             values = {**common, "state": new_state, "last_error": _half_posted(
-                done_calls, [*job.external_ids, *(partial_ids or [])], f"gave up after {attempts} attempts", message)}
+                done_calls, posted_ids, f"gave up after {attempts} attempts", message)}
         elif attempts >= max_attempts:
             new_state = S.FAILED
             values = {**common, "state": new_state,
@@ -460,10 +463,10 @@ def record_failure(
         else:
             new_state = S.RETRY_WAIT
             values = {**common, "state": new_state, "not_before": now + full_jitter(attempts, rng)}
-    elif done_calls:  # permanent with part of the post already out: never `failed` half-posted
+    elif posted_ids:  # permanent with part of the post already out: never `failed` half-posted
         new_state = S.UNKNOWN
         values = {**common, "state": new_state, "last_error": _half_posted(
-            done_calls, [*job.external_ids, *(partial_ids or [])], "the platform refused the rest", message)}
+            done_calls, posted_ids, "the platform refused the rest", message)}
     else:  # permanent, or anything unclassified
         new_state = S.FAILED
         values = {**common, "state": new_state}

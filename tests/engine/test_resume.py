@@ -181,3 +181,13 @@ async def test_a_person_finishes_a_half_posted_post_with_only_the_missing_parts(
     assert pubs.get("telegram").starts[-1] == 1  # resumed at the missing part
     with hub.transaction() as s:
         assert s.get(NewsItem, item_id).status == "published"
+
+
+async def test_calls_that_posted_nothing_do_not_make_a_refused_post_half_posted(hub, setup) -> None:
+    """Facebook's unpublished photo uploads count as calls done but leave nothing in front of
+    residents: a permanent refusal after them is `failed`, not a half-post for a person."""
+    pubs, _, _ = setup
+    pubs.get("telegram").fail_next(PublishError(ErrorClass.PERMANENT, "photo rejected", completed_calls=1))
+    await run(hub, pubs)
+    d = delivery(hub)
+    assert d.state == "failed" and d.external_ids == [] and not d.last_error.startswith("half-posted")
