@@ -5,7 +5,8 @@
 
 Three trees are measured in the same run, alternating, so they share the machine's load:
 
-- "eager": this tree with every command module imported up front, as before issue 13;
+- "eager": the ``BASELINE`` tree with every command module imported up front, as before issue 13
+  (this tree's command modules import less at module level, so they would understate it);
 - "lazy loader": the tree at ``BASELINE`` (issue 13's lazy command loading, whose listing still
   imported the ORM services, permissions, phone numbers and Thai text through ``cli/common.py``),
   extracted with ``git archive`` and run as ``python -m network_hub`` from that directory;
@@ -53,8 +54,8 @@ _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)$")
 
 def _command(variant: str, args: list[str], baseline: Path) -> tuple[list[str], Path]:
     """The argv and working directory that run ``network-hub ARGS`` in ``variant``."""
-    if variant == "eager":
-        return [sys.executable, "-c", EAGER + f"from network_hub.cli.app import main; main({args!r})"], ROOT
+    if variant == "eager":  # the baseline's command modules, all imported up front
+        return [sys.executable, "-c", EAGER + f"from network_hub.cli.app import main; main({args!r})"], baseline
     if variant == "lazy_loader":
         return [sys.executable, "-m", "network_hub", *args], baseline
     return [str(Path(sys.executable).with_name("network-hub")), *args], ROOT
