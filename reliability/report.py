@@ -251,18 +251,18 @@ FINDINGS = """## What these runs found and changed
   (`probe_no_anchor`, always a person). On a loaded machine R1's first workers died before any send
   was recorded, so every Telegram unknown of that run was anchorless (0 % settled without a person);
   R1 now starts killing once every outlet holds a sent post, as a hub in service does.
-- **Overlapping sends to one channel break the probe's bounds** (reproduced, strict xfail:
-  `tests/reliability/test_probe_concurrent_sends.py`). `network_hub/outbox/reconcile_queries._telegram_bounds`
-  orders the hub's posts by `sending_started_at`, but with several sends in flight to one chat
-  (claim ahead, several workers) message ids follow the order the requests reached Telegram. A post
-  that started earlier but landed later raises `after_id` past the unknown post, and one that
-  started later but landed first lowers `before_id` below it: the probe then answers "absent" for a
-  post that exists and the engine posts it twice. With two unknowns interleaved, the first one's
-  "found" ids include the other post's message (a later correction or withdrawal would touch another
-  item's post; both deliveries then name that message). A safe rule: the lower bound only from
-  posts whose ids were known (`sent_at`) before this send began; no upper bound from start times;
-  the ids of the hub's other deliveries passed to the probe and skipped (not forwarded, not counted
-  as this post's nor as foreign); a message carrying another receipt's marker ends a run.
+- **Overlapping sends to one channel broke the probe's bounds — fixed during the rerun**
+  (reproduced first as a strict xfail, now passing: `tests/reliability/test_probe_concurrent_sends.py`).
+  `reconcile_queries._telegram_bounds` ordered the hub's posts by `sending_started_at`, but with
+  several sends in flight to one chat (claim ahead, several workers) message ids follow the order
+  the requests reached Telegram. A post that started earlier but landed later raised `after_id`
+  past the unknown post, and one that started later but landed first lowered `before_id` below it:
+  the probe answered "absent" for a post that existed and the engine would post it twice; with two
+  unknowns interleaved, the first one's "found" ids included the other post's message (a later
+  correction or withdrawal would touch another item's post). Fixed in commits 398753c/bdd8d26: the
+  lower bound only from posts whose ids were known (`sent_at`) before this send began, no upper
+  bound, the hub's other known ids skipped, another receipt's marker ends a run, "absent" only past
+  the end of the chat. The R1 audit now also counts **sent with other ids**.
 - **The reconciler's pass looks at the 100 oldest unknowns per platform** and undecided ones stay
   at the head, so past 100 undecided the rest are not looked at until a person settles the head
   (counted as "not looked at (pass limit)" in the R1 table when it happens).
