@@ -18,6 +18,7 @@ from network_hub.db.models import Delivery, Outlet, SendLedger
 from network_hub.outbox import ledger
 from platform_fakes.telegram import FakeTelegram
 from publishers.registry import Publishers
+from publishers.render import marker
 from tests.engine.builders import add_approved_item, add_outlet
 from tests.factories import seed_network
 
@@ -237,3 +238,81 @@ async def test_a_429_while_probing_defers_and_settles_nothing(hub, tg, pubs, net
     assert len(tg.calls("forwardMessage")) == 1  # the second unknown was not probed into the 429
     assert {delivery_of(hub, first).state, delivery_of(hub, second).state} == {"unknown"}
     assert await reconcile(hub, pubs) == {"found": 2, "absent": 0, "undecided": 0, "deferred": 0}
+
+
+# -- overlapping sends: rows and channel messages as the engine leaves them -------------------------
+# Message ids follow the order messages reached Telegram, not the order sends started; a multi-part
+# post carries its marker in its last part only (publishers/render.py).
+
+
+def placed(hub, people, outlet_id, rows: list[tuple[str, list[int], float, float | None]]) -> list[tuple[int, str]]:
+    """Items whose deliveries are (state, known ids, sending started, ids known at: seconds before
+    now); their (item id, receipt)."""
+    now = hub.clock.now()
+    out = []
+    with hub.transaction() as s:
+        outlet = s.get(Outlet, outlet_id)
+        for state, ids, started, known in rows:
+            item = add_approved_item(s, now, people.reporter.id, [outlet])
+            d = s.scalar(select(Delivery).where(Delivery.item_id == item.id))
+            d.state, d.external_ids = state, [str(i) for i in ids]
+            d.sending_started_at = d.updated_at = now - timedelta(seconds=started)
+            d.sent_at = now - timedelta(seconds=known) if known is not None else None
+            out.append((item.id, item.receipt_no))
+    return out
+
+
+def post(tg: FakeTelegram, text: str) -> int:
+    return tg._new_message(tg.chat(CHANNEL), text=text).message_id
+
+
+async def test_a_multipart_post_after_another_unknowns_multipart_post_takes_only_its_own_parts(
+        hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    (_, a), (q_item, q), (p_item, p), (_, r) = placed(hub, people, outlet_id, [
+        ("sent", [1], 60, 59), ("unknown", [], 30, None), ("unknown", [], 29, None), ("sent", [5], 28, 20)])
+    assert post(tg, f"ข่าวเอ\n{marker(a)}") == 1
+    assert post(tg, "ข่าวคิว ตอนที่ 1") == 2
+    assert post(tg, f"ข่าวคิว ตอนที่ 2\n{marker(q)}") == 3
+    assert post(tg, "ข่าวพี ตอนที่ 1") == 4
+    assert post(tg, f"ข่าวอาร์\n{marker(r)}") == 5  # known, landed between P's parts
+    assert post(tg, f"ข่าวพี ตอนที่ 2\n{marker(p)}") == 6
+    assert await reconcile(hub, pubs) == {"found": 2, "absent": 0, "undecided": 0, "deferred": 0}
+    assert (delivery_of(hub, q_item).state, delivery_of(hub, q_item).external_ids) == ("sent", ["2", "3"])
+    assert (delivery_of(hub, p_item).state, delivery_of(hub, p_item).external_ids) == ("sent", ["4", "6"])
+    assert tg.count(CHANNEL) == 6  # nothing sent again
+    forwarded = {int(c.params["message_id"]) for c in tg.calls("forwardMessage")}
+    assert 1 not in forwarded and 5 not in forwarded  # the lower bound and R's known id are never read
+
+
+async def test_a_foreign_unmarked_message_among_other_posts_leaves_it_with_a_person(hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    (_, a), (p_item, _p), (q_item, q) = placed(hub, people, outlet_id, [
+        ("sent", [1], 60, 59), ("unknown", [], 30, None), ("unknown", [], 29, None)])
+    post(tg, f"ข่าวเอ\n{marker(a)}")
+    post(tg, f"ข่าวคิว\n{marker(q)}")  # P never reached the channel ...
+    post(tg, "ประกาศจากแอดมินช่อง")  # ... but a person posted: P cannot be called absent
+    assert await reconcile(hub, pubs) == {"found": 1, "absent": 0, "undecided": 1, "deferred": 0}
+    assert delivery_of(hub, p_item).state == "unknown"
+    assert (delivery_of(hub, q_item).state, delivery_of(hub, q_item).external_ids) == ("sent", ["2"])
+    assert tg.count(CHANNEL) == 3
+
+
+async def test_absent_only_once_every_message_there_is_surely_another_posts(hub, tg, pubs, net) -> None:
+    people, outlet_id = net
+    (_, a), (p_item, _p), (q_item, q), (_, r) = placed(hub, people, outlet_id, [
+        ("sent", [1], 60, 59), ("unknown", [], 30, None), ("unknown", [], 29, None), ("sent", [4], 28, 20)])
+    post(tg, f"ข่าวเอ\n{marker(a)}")
+    post(tg, "ข่าวคิว ตอนที่ 1")  # P never reached the channel; Q has two parts, then R
+    post(tg, f"ข่าวคิว ตอนที่ 2\n{marker(q)}")
+    post(tg, f"ข่าวอาร์\n{marker(r)}")
+    # The unmarked part before Q's marker is not P's, but it might have been P's lone first part:
+    # no "absent" on it. Q is found.
+    assert await reconcile(hub, pubs) == {"found": 1, "absent": 0, "undecided": 1, "deferred": 0}
+    assert delivery_of(hub, p_item).state == "unknown"
+    assert delivery_of(hub, q_item).external_ids == ["2", "3"]
+    # A later pass (the probe chat's minute window has room again): Q's ids are known and passed
+    # over, every message there is another post's, the scan went past the end → absent.
+    hub.clock.advance(seconds=61)
+    assert await reconcile(hub, pubs) == {"found": 0, "absent": 1, "undecided": 0, "deferred": 0}
+    assert delivery_of(hub, p_item).state == "pending"
