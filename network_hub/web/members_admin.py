@@ -153,7 +153,9 @@ def member_view(request: Request, viewer: Viewer, member_id: int, *, error: str 
         removable = {(g.role, g.area_code) for g in grants if assign and decide(
             viewer.actor, Action.ASSIGN_ROLE, g.area_code, grant_role=g.role, target_id=member.id,
             target_grants=pairs)}
-        invite = active_personal_invite(session, member.id, at) if member.telegram_user_id is None else None
+        # A member on Telegram only still gets a personal code: sent in the LINE chat, it links their LINE account.
+        linked_both = member.telegram_user_id is not None and member.line_user_id is not None
+        invite = active_personal_invite(session, member.id, at) if not linked_both else None
         if invite is not None and not decide(viewer.actor, Action.INVITE, invite.area_code, invite_role=invite.role):
             invite = None
         if invite is not None:
@@ -168,7 +170,8 @@ def member_view(request: Request, viewer: Viewer, member_id: int, *, error: str 
                 manage=manage, assign=assign, removable=removable,
                 coordinator_only=assign and not viewer.can(Action.MANAGE_ROSTER), invite=invite,
                 invite_url=invite_link(invite, bot) if invite and bot else "",
-                bot_configured=bool(bot), can_invite=member.telegram_user_id is None and member.status == "active",
+                bot_configured=bool(bot), can_invite=not linked_both and member.status == "active",
+                for_line=member.telegram_user_id is not None,
                 picker=picker, roles=_roles_viewer_may_grant(viewer), candidates=candidates, error=error,
                 form=form, done=done, is_self=viewer.member_id == member.id)
 

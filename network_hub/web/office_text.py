@@ -57,6 +57,13 @@ OFFICE: dict[str, tuple[str, str]] = {
     "wrong_password": ("รหัสผ่านปัจจุบันไม่ถูกต้อง", "The current password is wrong"),
     "personal_invite": ("ลิงก์เชิญเฉพาะบุคคล", "Personal invite link"),
     "make_personal_invite": ("สร้างลิงก์เชิญเฉพาะบุคคล", "Make a personal invite link"),
+    "line_invite": ("รหัสเชื่อมบัญชี LINE", "Code to link a LINE account"),
+    "make_line_invite": ("สร้างรหัสเชื่อมบัญชี LINE", "Make a code to link LINE"),
+    "line_invite_hint": ("บุคคลนี้เชื่อม Telegram แล้ว ให้เขาพิมพ์รหัสนี้ส่งในแชท LINE ของเครือข่าย (LINE Official Account) "
+                         "บัญชี LINE จะผูกกับรายชื่อเดิมนี้ (ใช้ได้ครั้งเดียว)",
+                         "This person is linked on Telegram: they send this code in the network's LINE chat "
+                         "(LINE Official Account) and their LINE account joins this same record (one use)"),
+    "line_app": ("LINE", "LINE"),
     "personal_invite_hint": ("ให้ลิงก์หรือ QR นี้กับบุคคลนี้เท่านั้น เมื่อเปิดในโทรศัพท์ บัญชี Telegram จะผูกกับรายชื่อนี้ (ใช้ได้ครั้งเดียว)",
                              "Give this link or QR code to this person only: opening it links their Telegram "
                              "account to this record (one use)"),

@@ -227,6 +227,32 @@ def test_personal_invite_and_merge_on_the_web(world, signed_in) -> None:
         assert s.get(Member, dup_id) is None and s.get(Member, manee_id).telegram_user_id == 777888
 
 
+def test_a_member_on_telegram_gets_a_code_to_link_line(world, signed_in) -> None:
+    world.hub.settings.telegram_bot_username = "koka_pr_bot"
+    now = world.hub.clock.now()
+    with world.hub.transaction() as s:
+        somchai = members.add_member(s, name="สมชาย ใจกว้าง", telegram_user_id=777999, now=now, actor=system_actor())
+        members.add_grant(s, somchai.id, "reporter", "52010101", now=now, actor=system_actor())
+        member_id = somchai.id
+    admin = signed_in("admin")
+    page = admin.get(f"/roster/members/{member_id}")
+    assert "สร้างรหัสเชื่อมบัญชี LINE" in page.text and "t.me/koka_pr_bot?start=" not in page.text
+    token = csrf_of(admin, f"/roster/members/{member_id}")
+    made = admin.post(f"/roster/members/{member_id}/invite", data={"csrf_token": token})
+    assert made.status_code == 303
+    page = admin.get(f"/roster/members/{member_id}")
+    with world.hub.transaction() as s:
+        invite = s.scalar(select(Invite).where(Invite.member_id == member_id))
+        assert invite is not None and invite.max_uses == 1
+        code = invite.code
+    assert code in page.text and "แชท LINE" in page.text and "t.me/koka_pr_bot?start=" not in page.text
+    # Linked on both platforms: nothing left to link, no invite section.
+    with world.hub.transaction() as s:
+        s.get(Member, member_id).line_user_id = "U" + "3" * 32
+    page = admin.get(f"/roster/members/{member_id}")
+    assert 'id="personal-invite"' not in page.text and code not in page.text
+
+
 def test_edit_name_and_clear_the_phone(world, signed_in) -> None:
     client = signed_in("admin")
     target = world.people.reporter2.id
