@@ -6,6 +6,8 @@ import asyncio
 import errno
 import logging
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +46,35 @@ def run(
     configure_logging(hub.settings, level=log_level)  # registers the configured secrets for redaction
     quiet_scheduler_ticks(log_level)
     hub.settings.ensure_secret_key()
-    require_current(hub.engine)
+    wait_for_database(lambda: require_current(hub.engine))
     if not no_web:
         ensure_port_free(hub.settings.web_host, hub.settings.web_port)
     for line in component_lines(hub.settings, with_bot=not no_bot, with_web=not no_web):
         logging.getLogger("network_hub.run").info(line)
         typer.echo(line)
     run_service(hub, with_bot=not no_bot, with_web=not no_web)
+
+
+def wait_for_database(check: Callable[[], None], *, attempts: int = 8, first_wait_s: float = 0.25,
+                      sleep: Callable[[float], None] = time.sleep) -> None:
+    """Run the start-up schema check, retrying a lost or refused connection (a database restarting,
+    a connection cut by the server) for about half a minute before giving up; a database that
+    answers but is not initialised is refused at once (retrying would not help)."""
+    from sqlalchemy.exc import OperationalError
+
+    wait = first_wait_s
+    for attempt in range(1, attempts + 1):
+        try:
+            check()
+            return
+        except OperationalError as exc:
+            if attempt == attempts:
+                raise
+            logging.getLogger("network_hub.run").warning(
+                "database not reachable at start-up (attempt %d of %d): %s; trying again in %.1f s",
+                attempt, attempts, str(getattr(exc, "orig", exc)).splitlines()[0], wait)
+            sleep(wait)
+            wait = min(wait * 2, 8.0)
 
 
 def quiet_scheduler_ticks(log_level: str) -> None:
