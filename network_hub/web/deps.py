@@ -170,6 +170,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         category_label=lambda c: i18n.category_label(c, language),
         pdpa_label=lambda f: i18n.pdpa_label(f, language),
         role_label=lambda r: i18n.role_label(r, language),
+        paused_reason=lambda r: i18n.paused_reason_label(r, language),
         path=request.url.path,
         # label(kind, code), action_label, via_label and the Buddhist Era date pickers (OFFICE-UI)
         **i18n.helpers(language, tz, get_hub(request).clock.now().astimezone(tz).date()),

@@ -339,6 +339,25 @@ def role_label(role: str, language: str) -> str:
     return ROLE_EN.get(role, role) if language == "en" else ROLE_TH.get(role, role)
 
 
+# Prefixes the engine and the CLI store in ``outlets.paused_reason`` (English, matched by the
+# follow-up planner); the reader sees them in Thai, with the detail after them as it was written.
+_PAUSE_PREFIXES_TH = (("needs a person: ", "ต้องให้ผู้ดูแลแก้ไข: "),)
+_PAUSE_WHOLE_TH = {"paused by an admin": "ผู้ดูแลหยุดไว้"}
+
+
+def paused_reason_label(reason: str | None, language: str) -> str:
+    """An outlet's pause reason for the reader: the stored English prefixes in Thai."""
+    text = (reason or "").strip()
+    if language == "en" or not text:
+        return text
+    if text in _PAUSE_WHOLE_TH:
+        return _PAUSE_WHOLE_TH[text]
+    for prefix, thai in _PAUSE_PREFIXES_TH:
+        if text.startswith(prefix):
+            return thai + text[len(prefix):]
+    return text
+
+
 def label(kind: str, value: object, language: str) -> str:
     """The reader's word for a stored code of ``kind`` (see LABELS); unknown codes are shown as ``–``
     in Thai rather than leaking an English code, and as themselves in English."""

@@ -182,3 +182,26 @@ def test_statistics_take_a_buddhist_era_period_and_show_the_form_again_on_a_wron
     assert wrong.status_code == 400
     assert "ไม่มีวันที่ 31 กุมภาพันธ์" in wrong.text and '<form method="get" action="/stats"' in wrong.text
     assert 'type="date"' not in wrong.text and "ต.เวียงเหนือ" in wrong.text
+
+
+def test_an_outlet_paused_for_a_person_reads_in_thai(world: WebWorld, signed_in: Callable[[str], TestClient]) -> None:
+    """The engine stores "needs a person: …" (the follow-up planner matches it); the page says it in Thai."""
+    from sqlalchemy import select
+
+    from network_hub.db.models import Outlet
+    from network_hub.outbox.transitions import pause_for_human
+    from network_hub.web.i18n import paused_reason_label
+
+    assert paused_reason_label("needs a person: โทเคนหมดอายุ", "th") == "ต้องให้ผู้ดูแลแก้ไข: โทเคนหมดอายุ"
+    assert paused_reason_label("paused by an admin", "th") == "ผู้ดูแลหยุดไว้"
+    assert paused_reason_label("needs a person: token expired", "en") == "needs a person: token expired"
+    assert paused_reason_label("ปิดปรับปรุงช่อง", "th") == "ปิดปรับปรุงช่อง"
+    with world.hub.transaction() as s:
+        outlet = s.scalars(select(Outlet).order_by(Outlet.id)).first()
+        assert outlet is not None
+        pause_for_human(s, outlet, "บอตไม่ได้เป็นผู้ดูแลช่องนี้แล้ว", world.hub.clock.now())
+        stored = outlet.paused_reason
+    assert stored is not None and stored.startswith("needs a person: ")
+    page = signed_in("admin").get("/outlets")
+    assert page.status_code == 200
+    assert "ต้องให้ผู้ดูแลแก้ไข: บอตไม่ได้เป็นผู้ดูแลช่องนี้แล้ว" in page.text and "needs a person" not in page.text
