@@ -15,20 +15,7 @@ from network_hub.outbox import queries, resolution, transitions
 from network_hub.permissions import load_actor
 from publishers.base import ErrorClass
 from tests.engine.builders import add_approved_item, add_outlet
-from tests.engine.memory_publisher import MemoryPublishers, err
-from tests.factories import seed_network
-
-
-@pytest.fixture
-def net(hub):
-    with hub.transaction() as s:
-        people = seed_network(s, hub.clock.now())
-    return people
-
-
-@pytest.fixture
-def pubs() -> MemoryPublishers:
-    return MemoryPublishers()
+from tests.engine.memory_publisher import err
 
 
 def make_dispatcher(hub, pubs, **kw) -> Dispatcher:

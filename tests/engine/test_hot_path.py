@@ -17,21 +17,9 @@ from network_hub.db.models import AuditEvent, Delivery, DeliveryAttempt, Member,
 from network_hub.outbox import ledger, queries, rollup, transitions
 from publishers.base import ErrorClass
 from tests.engine.builders import add_approved_item, add_outlet
-from tests.engine.memory_publisher import MemoryPublishers, err
-from tests.factories import seed_network
+from tests.engine.memory_publisher import err
 
 LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def net(hub):
-    with hub.transaction() as s:
-        return seed_network(s, hub.clock.now())
-
-
-@pytest.fixture
-def pubs() -> MemoryPublishers:
-    return MemoryPublishers()
 
 
 def states(hub) -> dict[int, str]:

@@ -8,7 +8,6 @@ import random
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from jobs.dispatch import Dispatcher
@@ -19,22 +18,9 @@ from network_hub.hub import Hub
 from network_hub.outbox import ledger, queries
 from tests.conftest import T0
 from tests.engine.builders import add_approved_item, add_outlet
-from tests.engine.memory_publisher import MemoryPublishers
-from tests.factories import seed_network
 
 LEASE = timedelta(seconds=60)
 THREE_PARTS = "ย่อหน้าแรกของข่าว\n\nย่อหน้าที่สอง\n\nย่อหน้าที่สาม"
-
-
-@pytest.fixture
-def net(hub):
-    with hub.transaction() as s:
-        return seed_network(s, hub.clock.now())
-
-
-@pytest.fixture
-def pubs() -> MemoryPublishers:
-    return MemoryPublishers()
 
 
 def window(limit: int = 20, seconds: float = 60.0, slack: float = 0.5) -> ledger.Window:
