@@ -24,7 +24,9 @@ from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import Delivery, NewsItem, Outlet, Photo
+from network_hub.db.types import UTCDateTime
 from network_hub.outbox import leasing, ledger, lifecycle
+from network_hub.outbox.driver_sql import DriverStatement, connection_of
 from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
 
 D = Delivery.__table__
@@ -99,6 +101,37 @@ def photo_cost(session: Session, candidates: list[Candidate]) -> dict[int, int]:
     return {c.delivery_id: message_cost(counts.get(c.item_id, 0)) for c in candidates}
 
 
+_NOW = bindparam("c_now", type_=UTCDateTime())
+# The claim's statements, built once and run on the driver's cursor (``driver_sql``). ``FOR UPDATE
+# … SKIP LOCKED`` is PostgreSQL's (several processes split the outlets and rows between them); the
+# SQLite compiler leaves it out, and there the claim's ``BEGIN IMMEDIATE`` holds the only write lock.
+_CLAIM_OUTLETS = DriverStatement(
+    select(O.c.id, O.c.platform, O.c.address, O.c.min_interval_s, O.c.next_allowed_at)
+    .where(_eligible_outlets(_NOW),
+           select(D.c.id).select_from(D.join(I, I.c.id == D.c.item_id))
+           .where(D.c.outlet_id == O.c.id, _due_deliveries(_NOW)).exists())
+    .order_by(func.coalesce(O.c.next_allowed_at, O.c.created_at), O.c.id)
+    .limit(bindparam("c_limit"))
+    .with_for_update(skip_locked=True, of=O)
+)
+_CLAIM_PICK = DriverStatement(
+    select(D.c.id, D.c.item_id, D.c.parts_done)
+    .select_from(D.join(I, I.c.id == D.c.item_id))
+    .where(D.c.outlet_id == bindparam("c_outlet"), _due_deliveries(_NOW))
+    # a post refused midway first: half of it is already in front of residents
+    .order_by(D.c.parts_done.desc(), D.c.due_at, D.c.id)
+    .limit(bindparam("c_limit"))
+    .with_for_update(skip_locked=True, of=D)
+)
+_CLAIM_LEASE = DriverStatement(
+    update(D)
+    .where(D.c.id.in_(bindparam("c_ids", expanding=True)), D.c.state.in_(CLAIMABLE_STATES))
+    .values(state=DeliveryState.CLAIMED.value, lease_owner=bindparam("c_owner"),
+            lease_until=bindparam("c_until", type_=UTCDateTime()), fence=D.c.fence + 1, updated_at=_NOW)
+    .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
+)
+
+
 class Claims(list[Claim]):
     """The claims of one call, and when a deferred outlet may have room again (None: unknown)."""
 
@@ -118,22 +151,8 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
     if limits is None:
         limits = ledger.RateLimits(telegram_bot_per_second=bot_per_second)
     cost = cost or photo_cost
-    postgres = session.get_bind().dialect.name == "postgresql"
-    has_due = (
-        select(D.c.id)
-        .select_from(D.join(I, I.c.id == D.c.item_id))
-        .where(D.c.outlet_id == O.c.id, _due_deliveries(now))
-        .exists()
-    )
-    outlet_q = (
-        select(O.c.id, O.c.platform, O.c.address, O.c.min_interval_s, O.c.next_allowed_at)
-        .where(_eligible_outlets(now), has_due)
-        .order_by(func.coalesce(O.c.next_allowed_at, O.c.created_at), O.c.id)
-        .limit(limit)
-    )
-    if postgres:
-        outlet_q = outlet_q.with_for_update(skip_locked=True, of=O)
-    outlets = session.execute(outlet_q).all()
+    conn = connection_of(session)
+    outlets = _CLAIM_OUTLETS.rows(conn, {"c_now": now, "c_limit": limit})
     claims = Claims()
     if not outlets:
         return claims
@@ -148,17 +167,8 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
         if room <= 0:
             break
         single = bool(windows[outlet.id]) or (outlet.min_interval_s or 0) > 0
-        pick = (
-            select(D.c.id, D.c.item_id, D.c.parts_done)
-            .select_from(D.join(I, I.c.id == D.c.item_id))
-            .where(D.c.outlet_id == outlet.id, _due_deliveries(now))
-            # a post refused midway first: half of it is already in front of residents
-            .order_by(D.c.parts_done.desc(), D.c.due_at, D.c.id)
-            .limit(1 if single else min(room, share))
-        )
-        if postgres:
-            pick = pick.with_for_update(skip_locked=True, of=D)
-        rows = session.execute(pick).all()
+        rows = _CLAIM_PICK.rows(conn, {"c_outlet": outlet.id, "c_now": now,
+                                       "c_limit": 1 if single else min(room, share)})
         if rows:
             picked.append((outlet, [Candidate(r.id, r.item_id, outlet.id, outlet.platform, outlet.address,
                                               r.parts_done or 0) for r in rows]))
@@ -210,18 +220,7 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
     if chosen:
         for source in CLAIMABLE_STATES:
             lifecycle.check(source, DeliveryState.CLAIMED)
-        rows = session.execute(
-            update(D)
-            .where(D.c.id.in_(chosen), D.c.state.in_(CLAIMABLE_STATES))
-            .values(
-                state=DeliveryState.CLAIMED.value,
-                lease_owner=owner,
-                lease_until=now + lease,
-                fence=D.c.fence + 1,
-                updated_at=now,
-            )
-            .returning(D.c.id, D.c.fence, D.c.outlet_id, D.c.item_id)
-        ).all()
+        rows = _CLAIM_LEASE.rows(conn, {"c_ids": chosen, "c_owner": owner, "c_until": now + lease, "c_now": now})
         claims.extend(Claim(r.id, r.fence, r.outlet_id, r.item_id, r.id in charged) for r in rows)
         ledger.charge_rows(session, [
             {"scope": w.scope, "at": now, "messages": charged[r.id][0], "delivery_id": r.id, "fence": r.fence}

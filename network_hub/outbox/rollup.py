@@ -18,6 +18,7 @@ from network_hub import audit
 from network_hub.db.models import AuditEvent, Delivery, Member, NewsItem, Notification, Outlet
 from network_hub.db.types import UTCDateTime
 from network_hub.notifications import NotificationKind, enqueue
+from network_hub.outbox.driver_sql import DriverStatement
 from network_hub.outbox.routing_people import moderators_of_village
 from network_hub.states import DeliveryState, ItemStatus, MemberStatus, NotificationState
 
@@ -36,8 +37,8 @@ IN_FLIGHT = (
 ROLLABLE = (ItemStatus.APPROVED, ItemStatus.SCHEDULED, ItemStatus.PUBLISHING, ItemStatus.PUBLISHED,
             ItemStatus.PARTIALLY_PUBLISHED, ItemStatus.FAILED)
 
-# The batch roll-up's statements, built once (their cache keys and compiled forms are reused).
-_ROLL_UP_READ = (
+# The batch roll-up's statements, built once and run on the driver's cursor (``driver_sql``).
+_ROLL_UP_READ = DriverStatement(
     select(_I.c.id, _I.c.status, _I.c.receipt_no, _I.c.title, _I.c.author_id,
            _M.c.status.label("author_status"),
            func.sum(case((_D.c.state.in_([s.value for s in IN_FLIGHT]), 1), else_=0)).label("busy"),
@@ -49,20 +50,22 @@ _ROLL_UP_READ = (
     .order_by(_I.c.id)
 )
 # Fenced on the status just read: an item another transaction moved meanwhile is left alone.
-_PUBLISH = (
+_PUBLISH = DriverStatement(
     update(_I)
     .where(_I.c.id == bindparam("p_id"), _I.c.status == bindparam("p_before"))
     .values(status=ItemStatus.PUBLISHED.value, version=_I.c.version + 1, updated_at=bindparam("p_now", type_=_UTC),
             published_at=func.coalesce(_I.c.published_at, bindparam("p_now", type_=_UTC)))
 )
-_LINKS = (
+_LINKS = DriverStatement(
     select(_D.c.item_id, _O.c.name, _O.c.platform, _D.c.permalink)
     .join(_O, _O.c.id == _D.c.outlet_id)
     .where(_D.c.item_id.in_(bindparam("r_items", expanding=True)), _D.c.state == DeliveryState.SENT.value)
     .order_by(_D.c.id)
 )
-_AUDIT = insert(_E)
-_NOTIFY = insert(_N)
+_AUDIT = DriverStatement(insert(_E), column_keys=["at", "actor_id", "actor_label", "action", "object_type",
+                                                  "object_id", "before", "after", "reason"])
+_NOTIFY = DriverStatement(insert(_N), column_keys=["member_id", "kind", "item_id", "payload", "state", "due_at",
+                                                   "attempts", "created_at"])
 
 
 def roll_up_item(session: Session, item_id: int, now: datetime) -> str | None:
@@ -138,7 +141,7 @@ def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[i
     if not item_ids:
         return {}
     session.flush()  # the Core reads below must see ORM changes of this transaction (a failure's roll-up)
-    rows = session.execute(_ROLL_UP_READ, {"r_items": sorted(item_ids)}).all()
+    rows = _ROLL_UP_READ.rows(session, {"r_items": sorted(item_ids)})
     changed: dict[int, str] = {}
     published = []
     for row in rows:
@@ -165,14 +168,14 @@ def _publish_items(session: Session, items: list[Any], now: datetime) -> dict[in
     an audit event per item, a notification to an active author), in one statement each."""
     params = [{"p_id": i.id, "p_before": i.status, "p_now": now} for i in items]
     conn = session.connection()
-    if conn.execute(_PUBLISH, params).rowcount != len(params):
-        items = [i for i, p in zip(items, params, strict=True) if conn.execute(_PUBLISH, [p]).rowcount == 1]
+    if _PUBLISH.executemany(conn, params) != len(params):
+        items = [i for i, p in zip(items, params, strict=True) if _PUBLISH.execute(conn, p) == 1]
         if not items:
             return {}
     links: dict[int, list[dict[str, str | None]]] = {i.id: [] for i in items}
-    for item_id, name, platform, permalink in conn.execute(_LINKS, {"r_items": sorted(links)}).all():
+    for item_id, name, platform, permalink in _LINKS.rows(conn, {"r_items": sorted(links)}):
         links[item_id].append({"outlet": name, "platform": platform, "permalink": permalink})
-    conn.execute(_AUDIT, [
+    _AUDIT.executemany(conn, [
         {"at": now, "actor_id": None, "actor_label": "system", "action": f"item.{ItemStatus.PUBLISHED}",
          "object_type": "news_item", "object_id": str(i.id), "before": {"status": i.status},
          "after": {"status": ItemStatus.PUBLISHED}, "reason": None}
@@ -180,8 +183,8 @@ def _publish_items(session: Session, items: list[Any], now: datetime) -> dict[in
     notes = [
         {"member_id": i.author_id, "kind": NotificationKind.ITEM_PUBLISHED, "item_id": i.id,
          "payload": {"receipt_no": i.receipt_no, "title": i.title, "links": links[i.id], "failed": 0},
-         "state": NotificationState.PENDING.value, "due_at": now, "created_at": now}
+         "state": NotificationState.PENDING.value, "due_at": now, "attempts": 0, "created_at": now}
         for i in items if i.author_status == MemberStatus.ACTIVE.value]
     if notes:
-        conn.execute(_NOTIFY, notes)
+        _NOTIFY.executemany(conn, notes)
     return {i.id: ItemStatus.PUBLISHED for i in items}

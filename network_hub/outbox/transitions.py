@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
@@ -30,6 +30,7 @@ from network_hub.line.retry_keys import assign_retry_keys
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox import lifecycle, queries
 from network_hub.outbox.backoff import full_jitter
+from network_hub.outbox.driver_sql import DriverStatement, MultiRowInsert
 from network_hub.outbox.rollup import roll_up_item
 from network_hub.outbox.routing_people import admins_of_area, moderators_of_village
 from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
@@ -44,9 +45,9 @@ _O = Outlet.__table__
 _P = Photo.__table__
 _A = Area.__table__
 
-# The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled
-# forms, so a delivery pays for executing them, not for constructing them (``bench/analysis.md``, B1).
-_START = (
+# The hot path's statements, built once and run on the driver's cursor (``driver_sql``): a delivery
+# pays for the database's work, not for constructing or executing statements (``bench/analysis.md``, B1).
+_START = DriverStatement(
     update(_D)
     .where(tuple_(_D.c.id, _D.c.fence).in_(bindparam("s_pairs", expanding=True)),
            _D.c.state == S.CLAIMED.value,
@@ -60,21 +61,22 @@ _START = (
             sending_started_at=bindparam("s_now", type_=_UTC), updated_at=bindparam("s_now", type_=_UTC))
     .returning(_D.c.id, _D.c.attempts)
 )
-_NEW_ATTEMPTS = insert(_T).returning(_T.c.delivery_id, _T.c.id)
-_ITEMS_PUBLISHING = (
+_NEW_ATTEMPTS = MultiRowInsert(_T, ("delivery_id", "attempt_no", "fence", "worker", "started_at", "external_ids"),
+                               returning=(_T.c.delivery_id, _T.c.id))
+_ITEMS_PUBLISHING = DriverStatement(
     update(_I)
     .where(_I.c.id.in_(bindparam("s_items", expanding=True)),
            _I.c.status.in_((ItemStatus.APPROVED.value, ItemStatus.SCHEDULED.value)))
     .values(status=ItemStatus.PUBLISHING.value, updated_at=bindparam("s_now", type_=_UTC))
 )
-_SENT = (
+_SENT = DriverStatement(
     update(_D)
     .where(_D.c.id == bindparam("b_id"), _D.c.fence == bindparam("b_fence"), _D.c.state == S.SENDING.value)
     .values(state=S.SENT.value, external_ids=bindparam("b_ids"), permalink=bindparam("b_link"),
             sent_at=bindparam("b_now", type_=_UTC), lease_owner=None, lease_until=None, last_error=None,
             last_error_class=None, updated_at=bindparam("b_now", type_=_UTC))
 )
-_ATTEMPT_SENT = (
+_ATTEMPT_SENT = DriverStatement(
     update(_T).where(_T.c.id == bindparam("b_attempt"))
     .values(finished_at=bindparam("b_now", type_=_UTC), outcome="sent", external_ids=bindparam("b_ids"))
 )
@@ -140,25 +142,35 @@ def load_jobs(session: Session, keys: list[JobKey], now: datetime, media_dir: Pa
                        _outlet_rows(session, {k.outlet_id for k in keys}), now, media_dir)
 
 
+# What a send job is built from, read in the claim's transaction (driver statements, see above).
+_ITEM_ROWS = DriverStatement(select(
+    _I.c.id, _I.c.status, _I.c.version, _I.c.receipt_no, _I.c.category, _I.c.title, _I.c.body, _I.c.village_code,
+    _I.c.scheduled_at, _I.c.decided_at).where(_I.c.id.in_(bindparam("j_ids", expanding=True))))
+_OUTLET_ROWS = DriverStatement(select(
+    _O.c.id, _O.c.platform, _O.c.address, _O.c.name, _O.c.token_env, _O.c.token_file, _O.c.thai_digits,
+    _O.c.status, _O.c.blocked_until).where(_O.c.id.in_(bindparam("j_ids", expanding=True))))
+_PHOTO_ROWS = DriverStatement(
+    select(_P.c.item_id, _P.c.sha256, _P.c.path, _P.c.telegram_file_id)
+    .where(_P.c.item_id.in_(bindparam("j_ids", expanding=True))).order_by(_P.c.item_id, _P.c.position))
+_AREA_ROWS = DriverStatement(select(_A.c.code, _A.c.level, _A.c.name_th, _A.c.is_community)
+                             .where(_A.c.code.in_(bindparam("j_codes", expanding=True))))
+_RESUME_ROWS = DriverStatement(select(
+    _D.c.id, _D.c.external_ids, _D.c.parts_done, _D.c.followup_action, _D.c.line_retry_key,
+    _D.c.line_retry_key_at).where(_D.c.id.in_(bindparam("j_ids", expanding=True))))
+
+
 def _item_rows(session: Session, item_ids: set[int]) -> dict[int, Any]:
-    rows = session.execute(select(
-        _I.c.id, _I.c.status, _I.c.version, _I.c.receipt_no, _I.c.category, _I.c.title, _I.c.body, _I.c.village_code,
-        _I.c.scheduled_at, _I.c.decided_at).where(_I.c.id.in_(item_ids))).all()
-    return {r.id: r for r in rows}
+    return {r.id: r for r in _ITEM_ROWS.rows(session, {"j_ids": sorted(item_ids)})}
 
 
 def _outlet_rows(session: Session, outlet_ids: set[int]) -> dict[int, Any]:
-    return {o.id: o for o in session.execute(select(
-        _O.c.id, _O.c.platform, _O.c.address, _O.c.name, _O.c.token_env, _O.c.token_file, _O.c.thai_digits,
-        _O.c.status, _O.c.blocked_until,
-    ).where(_O.c.id.in_(outlet_ids))).all()}
+    return {o.id: o for o in _OUTLET_ROWS.rows(session, {"j_ids": sorted(outlet_ids)})}
 
 
 def _build_jobs(session: Session, keys: list[JobKey], items: dict[int, Any], outlets: dict[int, Any],
                 now: datetime, media_dir: Path) -> list[SendJob]:
     photos: dict[int, list[dict[str, Any]]] = {}
-    for p in session.execute(select(_P.c.item_id, _P.c.sha256, _P.c.path, _P.c.telegram_file_id)
-                             .where(_P.c.item_id.in_({k.item_id for k in keys})).order_by(_P.c.position)):
+    for p in _PHOTO_ROWS.rows(session, {"j_ids": sorted({k.item_id for k in keys})}):
         photos.setdefault(p.item_id, []).append(
             {"sha256": p.sha256, "path": str(media_dir / p.path), "telegram_file_id": p.telegram_file_id})
     footers = _attributions(session, {i.village_code for i in items.values()})
@@ -185,8 +197,7 @@ def _build_jobs(session: Session, keys: list[JobKey], items: dict[int, Any], out
 def _attributions(session: Session, village_codes: set[str]) -> dict[str, dict[str, str]]:
     """``areas.attributions`` read with one Core query (the names of each village's chain)."""
     wanted = {code for v in village_codes for code in ancestors(v)}
-    chain = {a.code: a for a in session.execute(
-        select(_A.c.code, _A.c.level, _A.c.name_th, _A.c.is_community).where(_A.c.code.in_(wanted))).all()}
+    chain = {a.code: a for a in _AREA_ROWS.rows(session, {"j_codes": sorted(wanted)})}
 
     def name(code: str) -> str:
         return chain[code].name_th if code in chain else ""
@@ -220,9 +231,7 @@ def prepare_jobs(session: Session, claims: list[queries.Claim], *, now: datetime
     what was read is still what would be sent (the item's version, the outlet's state)."""
     if not claims:
         return []
-    rows = {r.id: r for r in session.execute(select(
-        _D.c.id, _D.c.external_ids, _D.c.parts_done, _D.c.followup_action, _D.c.line_retry_key,
-        _D.c.line_retry_key_at).where(_D.c.id.in_([c.delivery_id for c in claims]))).all()}
+    rows = {r.id: r for r in _RESUME_ROWS.rows(session, {"j_ids": [c.delivery_id for c in claims]})}
     items = _item_rows(session, {c.item_id for c in claims})
     keys = [JobKey(delivery_id=c.delivery_id, item_id=c.item_id, outlet_id=c.outlet_id, fence=c.fence,
                    external_ids=tuple(rows[c.delivery_id].external_ids or []),
@@ -255,19 +264,19 @@ def start_prepared(session: Session, jobs: list[SendJob], *, worker: str, now: d
     if not jobs:
         return []
     lifecycle.check(S.CLAIMED, S.SENDING)
-    started = {r.id: r for r in session.execute(_START, {
+    started = {r.id: r for r in _START.rows(session, {
         "s_pairs": [(j.delivery_id, j.fence) for j in jobs],
         "s_versions": sorted({(j.item_id, j.item_version) for j in jobs}),
-        "s_now": now, "s_until": now + lease}).all()}
+        "s_now": now, "s_until": now + lease})}
     if len(started) < len(jobs):
         _settle_unstarted(session, [j for j in jobs if j.delivery_id not in started], now)
     jobs = [j for j in jobs if j.delivery_id in started]
     if not jobs:
         return []
-    attempt_ids = dict(session.execute(_NEW_ATTEMPTS, [
+    attempt_ids = {r.delivery_id: r.id for r in _NEW_ATTEMPTS.rows(session, [
         {"delivery_id": j.delivery_id, "attempt_no": started[j.delivery_id].attempts, "fence": j.fence,
-         "worker": worker, "started_at": now, "external_ids": []} for j in jobs]).all())
-    session.execute(_ITEMS_PUBLISHING, {"s_items": sorted({j.item_id for j in jobs}), "s_now": now})
+         "worker": worker, "started_at": now, "external_ids": []} for j in jobs])}
+    _ITEMS_PUBLISHING.execute(session, {"s_items": sorted({j.item_id for j in jobs}), "s_now": now})
     for job in jobs:
         job.attempt_id, job.attempt_no = attempt_ids[job.delivery_id], started[job.delivery_id].attempts
     line = [job for job in jobs if job.platform == "line"]
@@ -362,17 +371,17 @@ def record_sent_batch(session: Session, sent: list[tuple[SendJob, Any]], *, now:
     params = [{"b_id": job.delivery_id, "b_fence": job.fence, "b_ids": result.external_ids,
                "b_link": result.permalink, "b_now": now} for job, result in sent]
     conn = session.connection()
-    if conn.execute(_SENT, params).rowcount == len(params):
+    if _SENT.executemany(conn, params) == len(params):
         done = {job.delivery_id for job, _ in sent}
     else:
-        done = {p["b_id"] for p in params if conn.execute(_SENT, [p]).rowcount == 1}
+        done = {p["b_id"] for p in params if _SENT.execute(conn, p) == 1}
         for job, _ in sent:
             if job.delivery_id not in done:
                 log.warning("delivery %s: lease lost before recording sent", job.delivery_id)
     attempts = [{"b_attempt": job.attempt_id, "b_ids": result.external_ids, "b_now": now}
                 for job, result in sent if job.delivery_id in done and job.attempt_id]
     if attempts:
-        conn.execute(_ATTEMPT_SENT, attempts)
+        _ATTEMPT_SENT.executemany(conn, attempts)
     photo_ids = [{"b_item": job.item_id, "b_sha": sha, "b_file": file_id}
                  for job, result in sent if job.delivery_id in done
                  for sha, file_id in result.photo_file_ids.items()]
