@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from jobs import crashpoints
@@ -94,7 +95,8 @@ class Dispatcher:
         # PostgreSQL takes parallel transactions up to the pool size.
         workers = 1 if hub.engine.dialect.name == "sqlite" else min(16, self.concurrency + 2)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
-        self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng)
+        self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng,
+                                      run_connection=self._db_connection)
         # Sliding windows per chat and per bot (the send ledger), charged with each post's plan.
         self.limits = ledger.RateLimits.from_settings(s)
         self.cost = PlanCost(publishers, self.media_dir, hub.clock)
@@ -109,6 +111,15 @@ class Dispatcher:
         def run() -> T:
             with self.hub.transaction() as session:
                 return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    async def _db_connection(self, fn: Callable[[Connection], T]) -> T:
+        """``fn`` in a transaction on a plain Connection: the hot path's Core and driver statements
+        need no ORM session, and skipping it saves its per-transaction and per-statement work."""
+        def run() -> T:
+            with self.hub.engine.begin() as conn:
+                return fn(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
@@ -222,7 +233,7 @@ class Dispatcher:
             claimed = 0
             if claim and len(ahead) < room:
                 now = self.hub.clock.now()
-                with self.hub.transaction() as s:
+                with self.hub.engine.begin() as s:  # Core and driver statements only: no ORM session
                     claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease,
                                                limit=max(room, self.batch) - len(ahead), limits=self.limits,
                                                cost=self.cost)
@@ -238,7 +249,7 @@ class Dispatcher:
             starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
             if not starting:
                 return [], claimed
-            with self.hub.transaction() as s:
+            with self.hub.engine.begin() as s:
                 jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
                                                   lease=self.lease)
             for _ in range(len(starting) - len(jobs)):

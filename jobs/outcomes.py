@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from network_hub.outbox import ledger, transitions
+from network_hub.outbox.driver_sql import Db
 from network_hub.outbox.rollup import roll_up_items
 from network_hub.outbox.transitions import SendJob
 from publishers.base import PublishError, PublishResult
@@ -40,8 +42,11 @@ class Outcome:
 
 class OutcomeWriter:
     def __init__(self, run_db: Callable[[Callable[[Session], T]], Awaitable[T]], *, max_attempts: int,
-                 rng: object) -> None:
+                 rng: object,
+                 run_connection: Callable[[Callable[[Connection], T]], Awaitable[T]] | None = None) -> None:
         self._run_db = run_db
+        # Batches of successes only need Core and driver statements: a plain Connection is cheaper.
+        self._run_connection = run_connection
         self._max_attempts = max_attempts
         self._rng = rng
         self._pending: list[tuple[Outcome, asyncio.Future[str | None]]] = []
@@ -78,9 +83,12 @@ class OutcomeWriter:
         """Write a batch, again after a lost database connection: the platform has answered, so
         giving up here would turn a known result into an `unknown` for a person to settle. Each
         write is fenced, so a retry after a commit whose answer was lost changes nothing."""
+        outcomes = [o for o, _ in batch]
         for attempt in range(len(RETRY_DELAYS_S) + 1):
             try:
-                return await self._run_db(lambda s: self._apply(s, [o for o, _ in batch]))
+                if self._run_connection is not None and all(o.result is not None for o in outcomes):
+                    return await self._run_connection(lambda c: self._apply(c, outcomes))
+                return await self._run_db(lambda s: self._apply(s, outcomes))
             except DBAPIError as exc:
                 if attempt == len(RETRY_DELAYS_S) or not _transient(exc):
                     raise
@@ -90,7 +98,7 @@ class OutcomeWriter:
                 await asyncio.sleep(RETRY_DELAYS_S[attempt])
         raise AssertionError("unreachable")
 
-    def _apply(self, session: Session, outcomes: list[Outcome]) -> list[str | None]:
+    def _apply(self, session: Db, outcomes: list[Outcome]) -> list[str | None]:
         sent = [o for o in outcomes if o.result is not None]
         sent_ok = transitions.record_sent_batch(
             session, [(o.job, o.result) for o in sent], now=max(o.at for o in outcomes))  # type: ignore[misc]
@@ -100,6 +108,7 @@ class OutcomeWriter:
                 states.append("sent" if o.job.delivery_id in sent_ok else None)
                 continue
             assert o.error is not None
+            assert isinstance(session, Session), "failures are written with an ORM session (record_failure)"
             e = o.error
             states.append(transitions.record_failure(
                 session, o.job, error_class=e.error_class, message=e.message, now=o.at, code=e.code,

@@ -23,7 +23,8 @@ else stays on ``Session.execute``.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +38,27 @@ _Getter = tuple[str, int, Callable[[Any], Any] | None, Any]  # (name, flat index
 _NO_VALUE = object()
 
 
-def connection_of(db: Session | Connection) -> Connection:
+# What the engine's hot functions take: the dispatcher passes a Connection (no ORM session on the
+# hot path); everything else, tests included, may pass a Session.
+Db = Session | Connection
+
+
+def connection_of(db: Db) -> Connection:
     """The Connection of a Session's transaction (or the Connection itself)."""
     return db if isinstance(db, Connection) else db.connection()
+
+
+@contextmanager
+def orm_session(db: Db) -> Iterator[Session]:
+    """An ORM Session in ``db``'s transaction, for the rare paths that need objects (a LINE retry
+    key, a partial roll-up): the Session itself, or one joined to the Connection's transaction and
+    flushed on leaving (it never commits; the caller's transaction does)."""
+    if isinstance(db, Session):
+        yield db
+        return
+    with Session(bind=db, autoflush=True) as session:
+        yield session
+        session.flush()
 
 
 @dataclass
@@ -152,7 +171,7 @@ class DriverStatement:
             values.append(processor(value) if processor is not None and value is not None else value)
         return tuple(values) if shape.positional else dict(zip(shape.keys, values, strict=True))
 
-    def _run(self, db: Session | Connection, params: Params | list[Params], many: bool) -> tuple[Any, _Shape]:
+    def _run(self, db: Db, params: Params | list[Params], many: bool) -> tuple[Any, _Shape]:
         conn = connection_of(db)
         dialect = conn.dialect
         first = params[0] if many else params  # type: ignore[index]
@@ -177,7 +196,7 @@ class DriverStatement:
             raise
         return cursor, shape
 
-    def rows(self, db: Session | Connection, params: Params) -> list[Any]:
+    def rows(self, db: Db, params: Params) -> list[Any]:
         """Execute and return the rows (named tuples, values converted as SQLAlchemy would)."""
         cursor, shape = self._run(db, params, many=False)
         try:
@@ -194,14 +213,14 @@ class DriverStatement:
             return [row(*(p(v) if p is not None else v for p, v in zip(results, r, strict=True))) for r in raw]
         return [row(*r) for r in raw]
 
-    def execute(self, db: Session | Connection, params: Params) -> int:
+    def execute(self, db: Db, params: Params) -> int:
         """Execute once; the number of rows changed."""
         cursor, _ = self._run(db, params, many=False)
         count = cursor.rowcount
         cursor.close()
         return count
 
-    def executemany(self, db: Session | Connection, params: list[Params]) -> int:
+    def executemany(self, db: Db, params: list[Params]) -> int:
         """Execute for each parameter set (one driver call); the number of rows changed in all."""
         if not params:
             return 0
@@ -237,8 +256,8 @@ class MultiRowInsert:
     def _params(rows: list[Params], columns: tuple[str, ...]) -> dict[str, Any]:
         return {f"{c}__{i}": row[c] for i, row in enumerate(rows) for c in columns}
 
-    def rows(self, db: Session | Connection, rows: list[Params]) -> list[Any]:
+    def rows(self, db: Db, rows: list[Params]) -> list[Any]:
         return self._statement(len(rows)).rows(db, self._params(rows, self.columns)) if rows else []
 
-    def execute(self, db: Session | Connection, rows: list[Params]) -> int:
+    def execute(self, db: Db, rows: list[Params]) -> int:
         return self._statement(len(rows)).execute(db, self._params(rows, self.columns)) if rows else 0

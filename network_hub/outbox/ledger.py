@@ -32,6 +32,8 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, updat
 from sqlalchemy.orm import Session
 
 from network_hub.db.models import SendLedger
+from network_hub.db.types import UTCDateTime
+from network_hub.outbox.driver_sql import Db, DriverStatement, connection_of
 from network_hub.states import Platform
 
 L = SendLedger.__table__
@@ -126,17 +128,17 @@ class ScopeState:
         self.entries.append(Entry(at, messages, True))
 
 
-def lock_shared(session: Session, windows: Iterable[Window]) -> None:
+def lock_shared(session: Db, windows: Iterable[Window]) -> None:
     """PostgreSQL: serialize claims charging a shared scope (taken in sorted order: no deadlock).
     SQLite: the claim's ``BEGIN IMMEDIATE`` already holds the only write lock."""
-    if session.get_bind().dialect.name != "postgresql":
+    if connection_of(session).dialect.name != "postgresql":
         return
     for scope in sorted({w.scope for w in windows if w.shared}):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                         {"k": zlib.crc32(f"send_ledger:{scope}".encode())})
 
 
-def load(session: Session, windows: Iterable[Window], now: datetime, lease: timedelta) -> dict[str, ScopeState]:
+def load(session: Db, windows: Iterable[Window], now: datetime, lease: timedelta) -> dict[str, ScopeState]:
     """The rows that can still count, for every scope of ``windows``, in one query."""
     by_scope: dict[str, Window] = {}
     for w in windows:
@@ -156,30 +158,36 @@ def load(session: Session, windows: Iterable[Window], now: datetime, lease: time
     return states
 
 
-def charge_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+_WHERE_CHARGE = and_(L.c.delivery_id == bindparam("c_d"), L.c.fence == bindparam("c_f"))
+_CLOSE = DriverStatement(update(L).where(_WHERE_CHARGE).values(at=bindparam("c_at", type_=UTCDateTime()), open=False))
+_CLOSE_ADJUSTED = DriverStatement(update(L).where(_WHERE_CHARGE).values(
+    at=bindparam("c_at", type_=UTCDateTime()), open=False, messages=bindparam("c_m")))
+
+
+def charge_rows(session: Db, rows: list[dict[str, Any]]) -> None:
     """Insert the charges of a claim: dicts with scope, at, messages, delivery_id, fence."""
     if rows:
         session.execute(insert(L), [{**r, "open": True} for r in rows])
 
 
-def close(session: Session, closing: list[tuple[int, int, datetime, int | None]]) -> None:
+def close(session: Db, closing: list[tuple[int, int, datetime, int | None]]) -> None:
     """The outcomes of sends: (delivery_id, fence, when the last message went out, messages that
     really went out or None to keep the charge). Closed rows count for one window from then."""
+    if not closing:
+        return
     keep = [{"c_d": d, "c_f": f, "c_at": at} for d, f, at, m in closing if m is None]
     adjust = [{"c_d": d, "c_f": f, "c_at": at, "c_m": m} for d, f, at, m in closing if m is not None]
-    where = and_(L.c.delivery_id == bindparam("c_d"), L.c.fence == bindparam("c_f"))
-    conn = session.connection()
+    conn = connection_of(session)
     if keep:
-        conn.execute(update(L).where(where).values(at=bindparam("c_at"), open=False), keep)
+        _CLOSE.executemany(conn, keep)
     if adjust:
-        conn.execute(update(L).where(where).values(at=bindparam("c_at"), open=False,
-                                                   messages=bindparam("c_m")), adjust)
+        _CLOSE_ADJUSTED.executemany(conn, adjust)
 
 
-def drop(session: Session, charges: list[tuple[int, int]]) -> None:
+def drop(session: Db, charges: list[tuple[int, int]]) -> None:
     """Remove the charges of claims handed back unsent: (delivery_id, fence) pairs."""
     if charges:
-        session.connection().execute(
+        connection_of(session).execute(
             delete(L).where(L.c.delivery_id == bindparam("c_d"), L.c.fence == bindparam("c_f")),
             [{"c_d": d, "c_f": f} for d, f in charges])
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from network_hub.db.models import Delivery, NewsItem, Outlet, Photo
 from network_hub.db.types import UTCDateTime
 from network_hub.outbox import leasing, ledger, lifecycle
-from network_hub.outbox.driver_sql import DriverStatement, connection_of
+from network_hub.outbox.driver_sql import Db, DriverStatement, connection_of
 from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
 
 D = Delivery.__table__
@@ -138,7 +138,7 @@ class Claims(list[Claim]):
     retry_at: datetime | None = None
 
 
-def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int,
+def claim_due(session: Db, *, owner: str, now: datetime, lease: timedelta, limit: int,
               bot_per_second: float = TELEGRAM_BOT_PER_SECOND, limits: ledger.RateLimits | None = None,
               cost: CostFn | None = None) -> Claims:
     """Lease up to ``limit`` due deliveries. Call inside a transaction; commit before any HTTP call.
@@ -227,7 +227,7 @@ def claim_due(session: Session, *, owner: str, now: datetime, lease: timedelta, 
             for r in rows if r.id in charged for w in charged[r.id][1]
         ])
     if pacing:
-        session.connection().execute(
+        conn.execute(
             update(O).where(O.c.id == bindparam("p_id")).values(next_allowed_at=bindparam("p_at")), pacing)
     return claims
 
@@ -294,7 +294,7 @@ def release_owned(session: Session, owner: str, now: datetime) -> int:
     return result.rowcount
 
 
-def release_claims(session: Session, claims: list[Claim], now: datetime) -> int:
+def release_claims(session: Db, claims: list[Claim], now: datetime) -> int:
     """Hand back claims that will not be started (claimed ahead, then the pass ended or an outlet
     was blocked): claimed → pending, fenced, and their send-ledger charges dropped (nothing was
     sent). A claim whose lease was lost meanwhile is left as it is."""

@@ -18,7 +18,7 @@ from network_hub import audit
 from network_hub.db.models import AuditEvent, Delivery, Member, NewsItem, Notification, Outlet
 from network_hub.db.types import UTCDateTime
 from network_hub.notifications import NotificationKind, enqueue
-from network_hub.outbox.driver_sql import DriverStatement
+from network_hub.outbox.driver_sql import Db, DriverStatement, connection_of, orm_session
 from network_hub.outbox.routing_people import moderators_of_village
 from network_hub.states import DeliveryState, ItemStatus, MemberStatus, NotificationState
 
@@ -130,7 +130,7 @@ def _target_status(counts: dict[str, int]) -> str | None:
     return ItemStatus.FAILED if failed else None
 
 
-def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[int, str]:
+def roll_up_items(session: Db, item_ids: set[int], now: datetime) -> dict[int, str]:
     """``roll_up_item`` for a batch: one query reads every item with its author's status and the
     counts of its deliveries by outcome; only items whose status changes get more work.
 
@@ -140,7 +140,8 @@ def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[i
     failed outcomes go through ``roll_up_item`` one by one."""
     if not item_ids:
         return {}
-    session.flush()  # the Core reads below must see ORM changes of this transaction (a failure's roll-up)
+    if isinstance(session, Session):
+        session.flush()  # the Core reads below must see ORM changes of this transaction (a failure's roll-up)
     rows = _ROLL_UP_READ.rows(session, {"r_items": sorted(item_ids)})
     changed: dict[int, str] = {}
     published = []
@@ -153,7 +154,8 @@ def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[i
         if target == ItemStatus.PUBLISHED:
             published.append(row)
             continue
-        new = roll_up_item(session, row.id, now)
+        with orm_session(session) as orm:
+            new = roll_up_item(orm, row.id, now)
         if new:
             changed[row.id] = new
     if published:
@@ -161,13 +163,13 @@ def roll_up_items(session: Session, item_ids: set[int], now: datetime) -> dict[i
     return changed
 
 
-def _publish_items(session: Session, items: list[Any], now: datetime) -> dict[int, str]:
+def _publish_items(session: Db, items: list[Any], now: datetime) -> dict[int, str]:
     """Every delivery of these items is sent (or cancelled): mark them published, audit, tell authors.
 
     The rows written are those of ``roll_up_item`` (``audit.record`` and ``notifications.enqueue``:
     an audit event per item, a notification to an active author), in one statement each."""
     params = [{"p_id": i.id, "p_before": i.status, "p_now": now} for i in items]
-    conn = session.connection()
+    conn = connection_of(session)
     if _PUBLISH.executemany(conn, params) != len(params):
         items = [i for i, p in zip(items, params, strict=True) if _PUBLISH.execute(conn, p) == 1]
         if not items:

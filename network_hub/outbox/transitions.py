@@ -30,7 +30,7 @@ from network_hub.line.retry_keys import assign_retry_keys
 from network_hub.notifications import NotificationKind, enqueue
 from network_hub.outbox import lifecycle, queries
 from network_hub.outbox.backoff import full_jitter
-from network_hub.outbox.driver_sql import DriverStatement, MultiRowInsert
+from network_hub.outbox.driver_sql import Db, DriverStatement, MultiRowInsert, connection_of, orm_session
 from network_hub.outbox.rollup import roll_up_item
 from network_hub.outbox.routing_people import admins_of_area, moderators_of_village
 from network_hub.states import DeliveryState, ErrorClass, FollowupState, ItemStatus, OutletStatus
@@ -134,7 +134,7 @@ class JobKey:
     charged: bool = True
 
 
-def load_jobs(session: Session, keys: list[JobKey], now: datetime, media_dir: Path) -> list[SendJob]:
+def load_jobs(session: Db, keys: list[JobKey], now: datetime, media_dir: Path) -> list[SendJob]:
     """Everything the sends of a batch need, in four Core queries (items, outlets, photos, areas)."""
     if not keys:
         return []
@@ -159,15 +159,15 @@ _RESUME_ROWS = DriverStatement(select(
     _D.c.line_retry_key_at).where(_D.c.id.in_(bindparam("j_ids", expanding=True))))
 
 
-def _item_rows(session: Session, item_ids: set[int]) -> dict[int, Any]:
+def _item_rows(session: Db, item_ids: set[int]) -> dict[int, Any]:
     return {r.id: r for r in _ITEM_ROWS.rows(session, {"j_ids": sorted(item_ids)})}
 
 
-def _outlet_rows(session: Session, outlet_ids: set[int]) -> dict[int, Any]:
+def _outlet_rows(session: Db, outlet_ids: set[int]) -> dict[int, Any]:
     return {o.id: o for o in _OUTLET_ROWS.rows(session, {"j_ids": sorted(outlet_ids)})}
 
 
-def _build_jobs(session: Session, keys: list[JobKey], items: dict[int, Any], outlets: dict[int, Any],
+def _build_jobs(session: Db, keys: list[JobKey], items: dict[int, Any], outlets: dict[int, Any],
                 now: datetime, media_dir: Path) -> list[SendJob]:
     photos: dict[int, list[dict[str, Any]]] = {}
     for p in _PHOTO_ROWS.rows(session, {"j_ids": sorted({k.item_id for k in keys})}):
@@ -194,7 +194,7 @@ def _build_jobs(session: Session, keys: list[JobKey], items: dict[int, Any], out
     return jobs
 
 
-def _attributions(session: Session, village_codes: set[str]) -> dict[str, dict[str, str]]:
+def _attributions(session: Db, village_codes: set[str]) -> dict[str, dict[str, str]]:
     """``areas.attributions`` read with one Core query (the names of each village's chain)."""
     wanted = {code for v in village_codes for code in ancestors(v)}
     chain = {a.code: a for a in _AREA_ROWS.rows(session, {"j_codes": sorted(wanted)})}
@@ -224,7 +224,7 @@ def _load_jobs(session: Session, rows: list[tuple[Delivery, DeliveryAttempt | No
         for d, a in rows], now, media_dir)
 
 
-def prepare_jobs(session: Session, claims: list[queries.Claim], *, now: datetime, media_dir: Path) -> list[SendJob]:
+def prepare_jobs(session: Db, claims: list[queries.Claim], *, now: datetime, media_dir: Path) -> list[SendJob]:
     """The send jobs of claims, read once in the claim's transaction (claim ahead): items, outlets,
     photos, area names and the deliveries' resume fields, in Core queries. Nothing is written; the
     jobs are only sent after ``start_prepared`` marked them ``sending``, which also checks that
@@ -250,7 +250,7 @@ def claim_of(job: SendJob) -> queries.Claim:
     return queries.Claim(job.delivery_id, job.fence, job.outlet_id, job.item_id, job.charged)
 
 
-def start_prepared(session: Session, jobs: list[SendJob], *, worker: str, now: datetime,
+def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: datetime,
                    lease: timedelta) -> list[SendJob]:
     """claimed → sending for prepared jobs about to be sent now, counting an attempt each.
 
@@ -264,7 +264,8 @@ def start_prepared(session: Session, jobs: list[SendJob], *, worker: str, now: d
     if not jobs:
         return []
     lifecycle.check(S.CLAIMED, S.SENDING)
-    started = {r.id: r for r in _START.rows(session, {
+    conn = connection_of(session)
+    started = {r.id: r for r in _START.rows(conn, {
         "s_pairs": [(j.delivery_id, j.fence) for j in jobs],
         "s_versions": sorted({(j.item_id, j.item_version) for j in jobs}),
         "s_now": now, "s_until": now + lease})}
@@ -273,23 +274,24 @@ def start_prepared(session: Session, jobs: list[SendJob], *, worker: str, now: d
     jobs = [j for j in jobs if j.delivery_id in started]
     if not jobs:
         return []
-    attempt_ids = {r.delivery_id: r.id for r in _NEW_ATTEMPTS.rows(session, [
+    attempt_ids = {r.delivery_id: r.id for r in _NEW_ATTEMPTS.rows(conn, [
         {"delivery_id": j.delivery_id, "attempt_no": started[j.delivery_id].attempts, "fence": j.fence,
          "worker": worker, "started_at": now, "external_ids": []} for j in jobs])}
-    _ITEMS_PUBLISHING.execute(session, {"s_items": sorted({j.item_id for j in jobs}), "s_now": now})
+    _ITEMS_PUBLISHING.execute(conn, {"s_items": sorted({j.item_id for j in jobs}), "s_now": now})
     for job in jobs:
         job.attempt_id, job.attempt_no = attempt_ids[job.delivery_id], started[job.delivery_id].attempts
     line = [job for job in jobs if job.platform == "line"]
     if line:
         # LINE: the X-Line-Retry-Key is stored before the send (ORM rows: rare, off the hot path)
-        deliveries = {d.id: d for d in session.scalars(
-            select(Delivery).where(Delivery.id.in_([j.delivery_id for j in line]))
-            .execution_options(populate_existing=True))}
-        assign_retry_keys(line, deliveries, now)
+        with orm_session(session) as orm:
+            deliveries = {d.id: d for d in orm.scalars(
+                select(Delivery).where(Delivery.id.in_([j.delivery_id for j in line]))
+                .execution_options(populate_existing=True))}
+            assign_retry_keys(line, deliveries, now)
     return jobs
 
 
-def _settle_unstarted(session: Session, jobs: list[SendJob], now: datetime) -> None:
+def _settle_unstarted(session: Db, jobs: list[SendJob], now: datetime) -> None:
     """Claims ``start_prepared`` did not start: why, and what becomes of each (see there)."""
     current = {r.id: r for r in session.execute(
         select(_D.c.id, _D.c.fence, _D.c.state, _I.c.status.label("item_status"))
@@ -360,7 +362,7 @@ def record_sent(session: Session, job: SendJob, *, external_ids: list[str], perm
     return True
 
 
-def record_sent_batch(session: Session, sent: list[tuple[SendJob, Any]], *, now: datetime) -> set[int]:
+def record_sent_batch(session: Db, sent: list[tuple[SendJob, Any]], *, now: datetime) -> set[int]:
     """``record_sent`` for many deliveries in a few statements; returns the ids recorded.
 
     The common case (every worker still holds its lease) is one executemany UPDATE; when its row
@@ -370,7 +372,7 @@ def record_sent_batch(session: Session, sent: list[tuple[SendJob, Any]], *, now:
         return set()
     params = [{"b_id": job.delivery_id, "b_fence": job.fence, "b_ids": result.external_ids,
                "b_link": result.permalink, "b_now": now} for job, result in sent]
-    conn = session.connection()
+    conn = connection_of(session)
     if _SENT.executemany(conn, params) == len(params):
         done = {job.delivery_id for job, _ in sent}
     else:
@@ -387,7 +389,7 @@ def record_sent_batch(session: Session, sent: list[tuple[SendJob, Any]], *, now:
                  for sha, file_id in result.photo_file_ids.items()]
     if photo_ids:
         t = Photo.__table__
-        session.connection().execute(
+        conn.execute(
             update(t).where(t.c.item_id == bindparam("b_item"), t.c.sha256 == bindparam("b_sha"))
             .values(telegram_file_id=bindparam("b_file")), photo_ids)
     return done
