@@ -196,7 +196,9 @@ class Dispatcher:
                         continue
                     outcome = task.result()
                     if outcome.error is None:
-                        recording.add(self._track(asyncio.create_task(self._record(outcome, report))))
+                        # queued now (not from a task), so the next start's transaction can take it
+                        written = self.outcomes.submit(outcome)
+                        recording.add(self._track(asyncio.create_task(self._count(written, report))))
                     else:
                         failures.append(outcome)
                 # A failure may block or pause the outlet (429, a revoked token): that must be durable
@@ -228,8 +230,16 @@ class Dispatcher:
         """Top up the jobs held ahead when fewer than ``room`` are held (one transaction claims
         and reads them), then mark ``sending`` the ``room`` oldest just before their calls (a
         short transaction of three statements). Returns the jobs to send and how many rows were
-        newly claimed."""
+        newly claimed.
+
+        Outcomes of sends that just ended (successes queued for the group commit) are written in
+        the same transaction as the start: one transaction instead of two. If it fails before its
+        commit they go back to the group commit, which writes them as usual."""
+        taken = self.outcomes.take_successes()
+        written: list[str | None] | None = None
+
         def work() -> tuple[list[SendJob], int]:
+            nonlocal written
             claimed = 0
             if claim and len(ahead) < room:
                 now = self.hub.clock.now()
@@ -247,18 +257,26 @@ class Dispatcher:
                     crashpoints.reached("after_claim")
                 ahead.extend(prepared)
             starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
-            if not starting:
+            if not starting and not taken:
                 return [], claimed
             with self.hub.engine.begin() as s:
+                states = self.outcomes.write_taken(s, taken)
                 jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
                                                   lease=self.lease)
+            written = states
             for _ in range(len(starting) - len(jobs)):
                 report.count("skipped")
             if jobs:
                 crashpoints.reached("after_sending")
             return jobs, claimed
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        finally:
+            if written is not None:
+                self.outcomes.settle(taken, written)
+            else:
+                self.outcomes.give_back(taken)
 
     async def _release_ahead(self, ahead: collections.deque[SendJob]) -> None:
         """Hand back rows claimed ahead that will not be started in this pass (never sent)."""
@@ -319,8 +337,11 @@ class Dispatcher:
         return Outcome(job, self.hub.clock.now(), error=exc, sent_messages=_messages_sent(job, exc, plan))
 
     async def _record(self, outcome: Outcome, report: PassReport) -> None:
+        await self._count(self.outcomes.submit(outcome), report)
+
+    async def _count(self, written: asyncio.Future[str | None], report: PassReport) -> None:
         try:
-            state = await self.outcomes.record(outcome)
+            state = await written
         except Exception:  # already logged by the writer; the lease sweep makes it `unknown`
             report.count("not_recorded")
             return

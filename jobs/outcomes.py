@@ -55,11 +55,46 @@ class OutcomeWriter:
     async def record(self, outcome: Outcome) -> str | None:
         """Write the outcome (with others arriving meanwhile); returns the delivery's new state,
         or None when this worker had lost its lease."""
+        return await self.submit(outcome)
+
+    def submit(self, outcome: Outcome) -> asyncio.Future[str | None]:
+        """Queue the outcome for the next group commit; the future gets the delivery's new state."""
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._pending.append((outcome, future))
+        self._ensure_drainer()
+        return future
+
+    def _ensure_drainer(self) -> None:
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
-        return await future
+
+    # -- riding along with the dispatcher's next start -------------------------------------
+    def take_successes(self) -> list[tuple[Outcome, asyncio.Future[str | None]]]:
+        """The queued outcomes, when all are successes, for the caller to write in a transaction it
+        runs anyway (the dispatcher's next ``claimed → sending``), saving a transaction each.
+        The caller must then ``settle`` them after its commit, or ``give_back`` them if it failed
+        before committing (they are then written by the group commit as usual)."""
+        if not self._pending or any(o.result is None for o, _ in self._pending):
+            return []
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        return batch
+
+    def write_taken(self, connection: Connection, batch: list[tuple[Outcome, asyncio.Future[str | None]]]
+                    ) -> list[str | None]:
+        """Write taken successes in the caller's transaction (database thread)."""
+        return self._apply(connection, [o for o, _ in batch]) if batch else []
+
+    @staticmethod
+    def settle(batch: list[tuple[Outcome, asyncio.Future[str | None]]], states: list[str | None]) -> None:
+        for (_, future), state in zip(batch, states, strict=True):
+            if not future.done():
+                future.set_result(state)
+
+    def give_back(self, batch: list[tuple[Outcome, asyncio.Future[str | None]]]) -> None:
+        """Taken outcomes whose transaction did not commit: the group commit writes them."""
+        if batch:
+            self._pending[:0] = batch
+            self._ensure_drainer()
 
     async def _drain(self) -> None:
         await asyncio.sleep(GATHER_S)  # let the sends finishing right now join this transaction
