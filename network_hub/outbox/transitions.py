@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, tuple_, update
+from sqlalchemy import String, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from network_hub import audit
@@ -47,7 +47,7 @@ _A = Area.__table__
 
 # The hot path's statements, built once and run on the driver's cursor (``driver_sql``): a delivery
 # pays for the database's work, not for constructing or executing statements (``bench/analysis.md``, B1).
-_START = DriverStatement(
+_START_UPDATE = (
     update(_D)
     .where(tuple_(_D.c.id, _D.c.fence).in_(bindparam("s_pairs", expanding=True)),
            _D.c.state == S.CLAIMED.value,
@@ -61,6 +61,7 @@ _START = DriverStatement(
             sending_started_at=bindparam("s_now", type_=_UTC), updated_at=bindparam("s_now", type_=_UTC))
     .returning(_D.c.id, _D.c.attempts)
 )
+_START = DriverStatement(_START_UPDATE)
 _NEW_ATTEMPTS = MultiRowInsert(_T, ("delivery_id", "attempt_no", "fence", "worker", "started_at", "external_ids"),
                                returning=(_T.c.delivery_id, _T.c.id))
 _ITEMS_PUBLISHING = DriverStatement(
@@ -79,6 +80,32 @@ _SENT = DriverStatement(
 _ATTEMPT_SENT = DriverStatement(
     update(_T).where(_T.c.id == bindparam("b_attempt"))
     .values(finished_at=bindparam("b_now", type_=_UTC), outcome="sent", external_ids=bindparam("b_ids"))
+)
+
+
+# PostgreSQL: the whole start as one statement (one round trip instead of three) — the fenced UPDATE,
+# the attempt rows and the items' ``publishing`` as data-modifying CTEs. Same effects as the three
+# statements; SQLite has no data-modifying CTEs and runs those (its statements cost no round trip).
+_STARTED = _START_UPDATE.returning(_D.c.fence, _D.c.item_id).cte("started")
+_STARTED_ATTEMPTS = (
+    insert(_T)
+    .from_select(["delivery_id", "attempt_no", "fence", "worker", "started_at", "external_ids"],
+                 select(_STARTED.c.id, _STARTED.c.attempts, _STARTED.c.fence, bindparam("s_worker", type_=String()),
+                        bindparam("s_now", type_=_UTC),
+                        bindparam("s_no_ids", [], type_=_T.c.external_ids.type, literal_execute=False)))
+    .returning(_T.c.delivery_id, _T.c.id, _T.c.attempt_no)
+    .cte("started_attempts")
+)
+_STARTED_ITEMS = (
+    update(_I)
+    .where(_I.c.id.in_(select(_STARTED.c.item_id)),
+           _I.c.status.in_((ItemStatus.APPROVED.value, ItemStatus.SCHEDULED.value)))
+    .values(status=ItemStatus.PUBLISHING.value, updated_at=bindparam("s_now", type_=_UTC))
+    .cte("started_items")
+)
+_START_ONE_STATEMENT = DriverStatement(
+    select(_STARTED_ATTEMPTS.c.delivery_id, _STARTED_ATTEMPTS.c.id, _STARTED_ATTEMPTS.c.attempt_no)
+    .add_cte(_STARTED_ITEMS)
 )
 
 
@@ -265,21 +292,31 @@ def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: dateti
         return []
     lifecycle.check(S.CLAIMED, S.SENDING)
     conn = connection_of(session)
-    started = {r.id: r for r in _START.rows(conn, {
-        "s_pairs": [(j.delivery_id, j.fence) for j in jobs],
-        "s_versions": sorted({(j.item_id, j.item_version) for j in jobs}),
-        "s_now": now, "s_until": now + lease})}
-    if len(started) < len(jobs):
-        _settle_unstarted(session, [j for j in jobs if j.delivery_id not in started], now)
-    jobs = [j for j in jobs if j.delivery_id in started]
+    params = {"s_pairs": [(j.delivery_id, j.fence) for j in jobs],
+              "s_versions": sorted({(j.item_id, j.item_version) for j in jobs}),
+              "s_now": now, "s_until": now + lease}
+    if conn.dialect.name == "postgresql":
+        # (delivery id → attempt id, attempt number) of the rows started, in one round trip
+        attempts = {r.delivery_id: (r.id, r.attempt_no)
+                    for r in _START_ONE_STATEMENT.rows(conn, {**params, "s_worker": worker})}
+    else:
+        started = {r.id: r.attempts for r in _START.rows(conn, params)}
+        if started:
+            ids = {r.delivery_id: r.id for r in _NEW_ATTEMPTS.rows(conn, [
+                {"delivery_id": j.delivery_id, "attempt_no": started[j.delivery_id], "fence": j.fence,
+                 "worker": worker, "started_at": now, "external_ids": []} for j in jobs if j.delivery_id in started])}
+            _ITEMS_PUBLISHING.execute(conn, {"s_items": sorted({j.item_id for j in jobs if j.delivery_id in started}),
+                                             "s_now": now})
+            attempts = {d: (ids[d], n) for d, n in started.items()}
+        else:
+            attempts = {}
+    if len(attempts) < len(jobs):
+        _settle_unstarted(session, [j for j in jobs if j.delivery_id not in attempts], now)
+    jobs = [j for j in jobs if j.delivery_id in attempts]
     if not jobs:
         return []
-    attempt_ids = {r.delivery_id: r.id for r in _NEW_ATTEMPTS.rows(conn, [
-        {"delivery_id": j.delivery_id, "attempt_no": started[j.delivery_id].attempts, "fence": j.fence,
-         "worker": worker, "started_at": now, "external_ids": []} for j in jobs])}
-    _ITEMS_PUBLISHING.execute(conn, {"s_items": sorted({j.item_id for j in jobs}), "s_now": now})
     for job in jobs:
-        job.attempt_id, job.attempt_no = attempt_ids[job.delivery_id], started[job.delivery_id].attempts
+        job.attempt_id, job.attempt_no = attempts[job.delivery_id]
     line = [job for job in jobs if job.platform == "line"]
     if line:
         # LINE: the X-Line-Retry-Key is stored before the send (ORM rows: rare, off the hot path)
