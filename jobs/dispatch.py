@@ -17,10 +17,12 @@ import collections
 import contextlib
 import logging
 import os
+import queue
 import random
 import socket
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -95,6 +97,9 @@ class Dispatcher:
         # PostgreSQL takes parallel transactions up to the pool size.
         workers = 1 if hub.engine.dialect.name == "sqlite" else min(16, self.concurrency + 2)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
+        self._postgres = hub.engine.dialect.name == "postgresql"
+        self._start_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        weakref.finalize(self, _close_all, self._start_connections)
         self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng,
                                       run_connection=self._db_connection)
         # Sliding windows per chat and per bot (the send ledger), charged with each post's plan.
@@ -235,7 +240,9 @@ class Dispatcher:
         Outcomes of sends that just ended (successes queued for the group commit) are written in
         the same transaction as the start: one transaction instead of two. If it fails before its
         commit they go back to the group commit, which writes them as usual."""
-        taken = self.outcomes.take_successes()
+        # PostgreSQL starts in one autocommitted statement; successes keep to the group commit,
+        # which runs beside it on another connection instead of lengthening the start.
+        taken = [] if self._postgres else self.outcomes.take_successes()
         written: list[str | None] | None = None
 
         def work() -> tuple[list[SendJob], int]:
@@ -259,11 +266,14 @@ class Dispatcher:
             starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
             if not starting and not taken:
                 return [], claimed
-            with self.hub.engine.begin() as s:
-                states = self.outcomes.write_taken(s, taken)
-                jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
-                                                  lease=self.lease)
-            written = states
+            if self._postgres:
+                jobs = self._start_autocommit(starting)
+            else:
+                with self.hub.engine.begin() as s:
+                    states = self.outcomes.write_taken(s, taken)
+                    jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
+                                                      lease=self.lease)
+                written = states
             for _ in range(len(starting) - len(jobs)):
                 report.count("skipped")
             if jobs:
@@ -277,6 +287,33 @@ class Dispatcher:
                 self.outcomes.settle(taken, written)
             else:
                 self.outcomes.give_back(taken)
+
+    def _start_autocommit(self, starting: list[SendJob]) -> list[SendJob]:
+        """PostgreSQL: claimed → sending as one autocommitted statement on a connection kept for
+        starts (no pool checkout, no pre-ping, no BEGIN or COMMIT: a start is one round trip, and
+        on a busy machine each round trip of a database thread costs milliseconds; bench/analysis.md,
+        "B1"). Rows it did not start are settled in a transaction of their own."""
+        try:
+            conn = self._start_connections.get_nowait()
+        except queue.Empty:
+            conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        unstarted: list[SendJob] = []
+        now = self.hub.clock.now()
+        try:
+            jobs = transitions.start_prepared(conn, starting, worker=self.owner, now=now, lease=self.lease,
+                                              unstarted=unstarted)
+        except Exception:
+            conn.close()  # a broken connection is not kept (nor one in an unknown state)
+            raise
+        self._start_connections.put(conn)
+        if unstarted:
+            with self.hub.engine.begin() as s:
+                transitions.settle_unstarted(s, unstarted, now)
+        return jobs
+
+    def close_connections(self) -> None:
+        """Close the connections kept for starts (``stop()`` does; so does garbage collection)."""
+        _close_all(self._start_connections)
 
     async def _release_ahead(self, ahead: collections.deque[SendJob]) -> None:
         """Hand back rows claimed ahead that will not be started in this pass (never sent)."""
@@ -456,6 +493,17 @@ class Dispatcher:
         if released:
             log.info("released %d claimed deliveries on shutdown", released)
         self._executor.shutdown(wait=False)
+        self.close_connections()
+
+
+def _close_all(connections: queue.SimpleQueue[Connection]) -> None:
+    while True:
+        try:
+            conn = connections.get_nowait()
+        except queue.Empty:
+            return
+        with contextlib.suppress(Exception):
+            conn.close()
 
 
 _DEFINITE = (ErrorClass.RATE_LIMITED, ErrorClass.RETRYABLE, ErrorClass.PERMANENT, ErrorClass.NEEDS_HUMAN)

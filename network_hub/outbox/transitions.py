@@ -278,15 +278,19 @@ def claim_of(job: SendJob) -> queries.Claim:
 
 
 def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: datetime,
-                   lease: timedelta) -> list[SendJob]:
+                   lease: timedelta, unstarted: list[SendJob] | None = None) -> list[SendJob]:
     """claimed → sending for prepared jobs about to be sent now, counting an attempt each.
 
-    The hot path is three Core statements: one fenced ``UPDATE … RETURNING`` of the deliveries
-    that only starts a row whose item is still postable at the version read and whose outlet is
-    still active and not blocked, one multi-row ``INSERT … RETURNING`` of the attempt rows, and
-    the items' ``publishing`` status. A row it did not start is settled by ``_settle_unstarted``:
-    lease lost → skipped; item withdrawn → cancelled; anything else (an outlet blocked or paused
-    since, an item edited since) → back to ``pending``, claimed again later with fresh data.
+    The hot path is three statements on SQLite (one on PostgreSQL, the same three as CTEs): one
+    fenced ``UPDATE … RETURNING`` of the deliveries that only starts a row whose item is still
+    postable at the version read and whose outlet is still active and not blocked, one multi-row
+    ``INSERT … RETURNING`` of the attempt rows, and the items' ``publishing`` status. A row it did
+    not start is settled by ``settle_unstarted`` (here, or by the caller when it passes
+    ``unstarted``): lease lost → skipped; item withdrawn → cancelled; anything else (an outlet
+    blocked or paused since, an item edited since) → back to ``pending``, claimed again later.
+
+    On PostgreSQL the one statement is atomic by itself, so the dispatcher runs it on an autocommit
+    connection: one round trip, no BEGIN and COMMIT (``jobs/dispatch.py``).
     """
     if not jobs:
         return []
@@ -311,7 +315,11 @@ def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: dateti
         else:
             attempts = {}
     if len(attempts) < len(jobs):
-        _settle_unstarted(session, [j for j in jobs if j.delivery_id not in attempts], now)
+        not_started = [j for j in jobs if j.delivery_id not in attempts]
+        if unstarted is None:
+            settle_unstarted(session, not_started, now)
+        else:  # the caller settles them in a transaction of its own (its connection autocommits)
+            unstarted.extend(not_started)
     jobs = [j for j in jobs if j.delivery_id in attempts]
     if not jobs:
         return []
@@ -328,7 +336,7 @@ def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: dateti
     return jobs
 
 
-def _settle_unstarted(session: Db, jobs: list[SendJob], now: datetime) -> None:
+def settle_unstarted(session: Db, jobs: list[SendJob], now: datetime) -> None:
     """Claims ``start_prepared`` did not start: why, and what becomes of each (see there)."""
     current = {r.id: r for r in session.execute(
         select(_D.c.id, _D.c.fence, _D.c.state, _I.c.status.label("item_status"))
