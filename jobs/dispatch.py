@@ -30,6 +30,7 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from jobs import crashpoints
@@ -99,6 +100,7 @@ class Dispatcher:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
         self._postgres = hub.engine.dialect.name == "postgresql"
         self._start_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._connections_closed = False
         weakref.finalize(self, _close_all, self._start_connections)
         self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng,
                                       run_connection=self._db_connection)
@@ -266,9 +268,9 @@ class Dispatcher:
             starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
             if not starting and not taken:
                 return [], claimed
-            if self._postgres:
+            if self._postgres and not any(job.platform == "line" for job in starting):
                 jobs = self._start_autocommit(starting)
-            else:
+            else:  # (LINE's retry keys are written with the start, in its transaction)
                 with self.hub.engine.begin() as s:
                     states = self.outcomes.write_taken(s, taken)
                     jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
@@ -280,39 +282,64 @@ class Dispatcher:
                 crashpoints.reached("after_sending")
             return jobs, claimed
 
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, work)
-        finally:
+        def settle_taken(_: object) -> None:
+            # When the work has ended, not when this coroutine does: a cancelled pass must not give
+            # back outcomes a still-running transaction then commits (they would be written twice).
             if written is not None:
                 self.outcomes.settle(taken, written)
             else:
                 self.outcomes.give_back(taken)
+
+        running = asyncio.get_running_loop().run_in_executor(self._executor, work)
+        running.add_done_callback(settle_taken)
+        return await asyncio.shield(running)
 
     def _start_autocommit(self, starting: list[SendJob]) -> list[SendJob]:
         """PostgreSQL: claimed → sending as one autocommitted statement on a connection kept for
         starts (no pool checkout, no pre-ping, no BEGIN or COMMIT: a start is one round trip, and
         on a busy machine each round trip of a database thread costs milliseconds; bench/analysis.md,
         "B1"). Rows it did not start are settled in a transaction of their own."""
-        try:
-            conn = self._start_connections.get_nowait()
-        except queue.Empty:
-            conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         unstarted: list[SendJob] = []
         now = self.hub.clock.now()
-        try:
-            jobs = transitions.start_prepared(conn, starting, worker=self.owner, now=now, lease=self.lease,
-                                              unstarted=unstarted)
-        except Exception:
-            conn.close()  # a broken connection is not kept (nor one in an unknown state)
-            raise
-        self._start_connections.put(conn)
+        for attempt in (1, 2):
+            try:
+                conn = self._start_connections.get_nowait()
+            except queue.Empty:
+                conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                jobs = transitions.start_prepared(conn, starting, worker=self.owner, now=now, lease=self.lease,
+                                                  unstarted=unstarted)
+                break
+            except DBAPIError as exc:
+                conn.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+                # The kept connections skip the pool's pre-ping: after a database restart they are
+                # all dead. Drop them and try once more on a new one — safe, the start is fenced on
+                # `claimed` and the fence, so a row it already started is not started again.
+                _close_all(self._start_connections)
+                log.warning("a kept start connection was dropped (%s); starting on a new one", exc.orig)
+            except BaseException:
+                conn.close()  # a connection in an unknown state is not kept
+                raise
+        if self._connections_closed:
+            conn.close()
+        else:
+            self._start_connections.put(conn)
         if unstarted:
-            with self.hub.engine.begin() as s:
-                transitions.settle_unstarted(s, unstarted, now)
+            # The started rows are committed: from here nothing may raise for them, or they would
+            # never be sent (and end `unknown`). Unsettled rows go back to `pending` at their lease's end.
+            try:
+                with self.hub.engine.begin() as s:
+                    transitions.settle_unstarted(s, unstarted, now)
+            except Exception:
+                log.exception("could not settle %d deliveries the start did not start", len(unstarted))
         return jobs
 
     def close_connections(self) -> None:
-        """Close the connections kept for starts (``stop()`` does; so does garbage collection)."""
+        """Close the connections kept for starts (``stop()`` does; so does garbage collection);
+        a start still running closes its own when it ends."""
+        self._connections_closed = True
         _close_all(self._start_connections)
 
     async def _release_ahead(self, ahead: collections.deque[SendJob]) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Params = Mapping[str, Any]
+MAX_SHAPES = 512  # compiled shapes kept per statement
 _Getter = tuple[str, int, Callable[[Any], Any] | None, Any]  # (name, flat index or -1, processor, constant)
 _NO_VALUE = object()
 
@@ -92,32 +93,37 @@ class DriverStatement:
     def __init__(self, statement: ClauseElement, *, column_keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
-        self._compiled: dict[str, SQLCompiler] = {}
+        # per dialect (its class and paramstyle): the compiled form and the names of its IN lists,
+        # stored together (several database threads may compile at once; a dict store is atomic)
+        self._compiled: dict[tuple[Any, str], tuple[SQLCompiler, tuple[str, ...]]] = {}
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
-        self._expanding: dict[str, tuple[str, ...]] = {}
 
     # -- compiling -------------------------------------------------------------------------------
-    def _compile(self, dialect: Any) -> SQLCompiler:
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
+    def _compile(self, dialect: Any) -> tuple[SQLCompiler, tuple[str, ...]]:
+        key = (type(dialect), dialect.paramstyle)
+        found = self._compiled.get(key)
+        if found is None:
             kwargs = {"column_keys": self.column_keys} if self.column_keys is not None else {}
-            compiled = self.statement.compile(dialect=dialect, **kwargs)  # type: ignore[assignment]
+            compiled = self.statement.compile(dialect=dialect, **kwargs)
             assert isinstance(compiled, SQLCompiler)
             prefetch = [c.key for c in [*compiled.insert_prefetch, *compiled.update_prefetch]]
             if prefetch:
                 raise ValueError(f"DriverStatement: columns {prefetch} have Python-side defaults that only "
                                  "SQLAlchemy's execution would evaluate; pass them explicitly")
-            self._compiled[dialect.name] = compiled
-            self._expanding[dialect.name] = tuple(sorted({name for bind, name in compiled.bind_names.items()
-                                                          if bind.expanding}))
-        return compiled
+            expanding = tuple(sorted({name for bind, name in compiled.bind_names.items() if bind.expanding}))
+            found = self._compiled[key] = (compiled, expanding)
+        return found
 
     def _shape(self, dialect: Any, params: Params) -> _Shape:
-        compiled = self._compile(dialect)
-        expanding = self._expanding[dialect.name]
-        key = (dialect.name, *(len(params[name]) if name in params else -1 for name in expanding))
+        compiled, expanding = self._compile(dialect)
+        # the shape: the dialect, which parameters the caller names (one it omits is a constant of
+        # that shape) and the length of each IN list
+        key = (type(dialect), dialect.paramstyle, frozenset(params),
+               *(len(params[name]) if name in params else -1 for name in expanding))
         shape = self._shapes.get(key)
         if shape is None:
+            if len(self._shapes) >= MAX_SHAPES:  # IN lists of many lengths: start over rather than grow
+                self._shapes.clear()
             shape = self._shapes[key] = self._make_shape(compiled, dialect, params, expanding)
         return shape
 
@@ -139,7 +145,7 @@ class DriverStatement:
                 name, index, processor = expanded[k]
                 if name not in params:  # a literal IN list of the statement itself: a constant
                     value = state.parameters[k]
-                    getters.append((k, -1, None, processor(value) if processor else value))
+                    getters.append((k, -1, None, processor(value) if processor is not None else value))
                 else:
                     getters.append((name, index, processor, _NO_VALUE))
             elif k in params:
@@ -147,7 +153,7 @@ class DriverStatement:
             else:  # a value built into the statement (``attempts + 1``, a state's name)
                 value = state.parameters[k]
                 processor = processors.get(k)
-                getters.append((k, -1, None, processor(value) if processor and value is not None else value))
+                getters.append((k, -1, None, processor(value) if processor is not None else value))
         types = tuple(entry.type for entry in compiled._result_columns)
         names = [entry.keyname for entry in compiled._result_columns]
         row = namedtuple("Row", names, rename=True) if names else None  # type: ignore[misc]
@@ -168,7 +174,8 @@ class DriverStatement:
                 value = flat[name][index]
             else:
                 value = params[name]
-            values.append(processor(value) if processor is not None and value is not None else value)
+            # as SQLAlchemy does, processors see None too (JSON writes 'null'; dates pass None through)
+            values.append(processor(value) if processor is not None else value)
         return tuple(values) if shape.positional else dict(zip(shape.keys, values, strict=True))
 
     def _run(self, db: Db, params: Params | list[Params], many: bool) -> tuple[Any, _Shape]:
@@ -189,22 +196,24 @@ class DriverStatement:
                 cursor.executemany(sql, driver_params)
             else:
                 cursor.execute(sql, driver_params)
-        except dialect.loaded_dbapi.Error as exc:
+        except BaseException as exc:
             cursor.close()
-            # SQLAlchemy's own handling: wraps in DBAPIError, invalidates a dropped connection.
-            conn._handle_dbapi_exception(exc, sql, driver_params, cursor, None)
+            _raise_as_sqlalchemy(conn, exc, sql, driver_params)
             raise
         return cursor, shape
 
     def rows(self, db: Db, params: Params) -> list[Any]:
         """Execute and return the rows (named tuples, values converted as SQLAlchemy would)."""
         cursor, shape = self._run(db, params, many=False)
+        conn = connection_of(db)
         try:
             raw = cursor.fetchall()
             if shape.results is None:
-                dialect = connection_of(db).dialect
-                shape.results = tuple(t._cached_result_processor(dialect, d[1])
+                shape.results = tuple(t._cached_result_processor(conn.dialect, d[1])
                                       for t, d in zip(shape.types, cursor.description, strict=True))
+        except BaseException as exc:
+            _raise_as_sqlalchemy(conn, exc, shape.sql, None)
+            raise
         finally:
             cursor.close()
         row, results = shape.row, shape.results
@@ -228,6 +237,15 @@ class DriverStatement:
         count = cursor.rowcount
         cursor.close()
         return count
+
+
+def _raise_as_sqlalchemy(conn: Connection, exc: BaseException, sql: str, params: Any) -> None:
+    """A driver error as ``Connection.execute`` raises it: SQLAlchemy's ``DBAPIError`` (its
+    subclasses), the connection invalidated when the error says it was dropped — or, for anything
+    else that interrupts a statement (a KeyboardInterrupt, a cancellation), the connection
+    invalidated, since its state is unknown. Returns only for errors it leaves as they are."""
+    if isinstance(exc, conn.dialect.loaded_dbapi.Error) or not isinstance(exc, Exception):
+        conn._handle_dbapi_exception(exc, sql, params, None, None)
 
 
 class MultiRowInsert:

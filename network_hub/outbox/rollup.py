@@ -56,6 +56,10 @@ _PUBLISH = DriverStatement(
     .values(status=ItemStatus.PUBLISHED.value, version=_I.c.version + 1, updated_at=bindparam("p_now", type_=_UTC),
             published_at=func.coalesce(_I.c.published_at, bindparam("p_now", type_=_UTC)))
 )
+_PUBLISHED_READ_BACK = DriverStatement(
+    select(_I.c.id).where(_I.c.id.in_(bindparam("r_items", expanding=True)),
+                          _I.c.status == ItemStatus.PUBLISHED.value, _I.c.updated_at == bindparam("r_now", type_=_UTC))
+)
 _LINKS = DriverStatement(
     select(_D.c.item_id, _O.c.name, _O.c.platform, _D.c.permalink)
     .join(_O, _O.c.id == _D.c.outlet_id)
@@ -171,7 +175,10 @@ def _publish_items(session: Db, items: list[Any], now: datetime) -> dict[int, st
     params = [{"p_id": i.id, "p_before": i.status, "p_now": now} for i in items]
     conn = connection_of(session)
     if _PUBLISH.executemany(conn, params) != len(params):
-        items = [i for i, p in zip(items, params, strict=True) if _PUBLISH.execute(conn, p) == 1]
+        # some item moved meanwhile: read back which ones this batch published (running the UPDATE
+        # again would find them no longer in their old status and leave them without audit or notice)
+        written = {r.id for r in _PUBLISHED_READ_BACK.rows(conn, {"r_items": [i.id for i in items], "r_now": now})}
+        items = [i for i in items if i.id in written]
         if not items:
             return {}
     links: dict[int, list[dict[str, str | None]]] = {i.id: [] for i in items}

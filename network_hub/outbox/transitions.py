@@ -77,6 +77,13 @@ _SENT = DriverStatement(
             sent_at=bindparam("b_now", type_=_UTC), lease_owner=None, lease_until=None, last_error=None,
             last_error_class=None, updated_at=bindparam("b_now", type_=_UTC))
 )
+# Which deliveries the ``_SENT`` executemany wrote, when its row count says not all (``sent_at`` is
+# the batch's own stamp, so a row another writer moved to `sent` is not counted as this batch's).
+_SENT_READ_BACK = DriverStatement(
+    select(_D.c.id, _D.c.fence)
+    .where(_D.c.id.in_(bindparam("r_ids", expanding=True)), _D.c.state == S.SENT.value,
+           _D.c.sent_at == bindparam("r_now", type_=_UTC))
+)
 _ATTEMPT_SENT = DriverStatement(
     update(_T).where(_T.c.id == bindparam("b_attempt"))
     .values(finished_at=bindparam("b_now", type_=_UTC), outcome="sent", external_ids=bindparam("b_ids"))
@@ -411,7 +418,8 @@ def record_sent_batch(session: Db, sent: list[tuple[SendJob, Any]], *, now: date
     """``record_sent`` for many deliveries in a few statements; returns the ids recorded.
 
     The common case (every worker still holds its lease) is one executemany UPDATE; when its row
-    count says some fence moved, each row is written on its own so exactly the stale ones are left.
+    count says some fence moved, the rows are read back to know which ones it wrote (running the
+    UPDATE again row by row would find the written ones no longer ``sending`` and call them lost).
     """
     if not sent:
         return set()
@@ -421,7 +429,9 @@ def record_sent_batch(session: Db, sent: list[tuple[SendJob, Any]], *, now: date
     if _SENT.executemany(conn, params) == len(params):
         done = {job.delivery_id for job, _ in sent}
     else:
-        done = {p["b_id"] for p in params if _SENT.execute(conn, p) == 1}
+        mine = {(job.delivery_id, job.fence) for job, _ in sent}
+        done = {r.id for r in _SENT_READ_BACK.rows(conn, {"r_ids": [p["b_id"] for p in params], "r_now": now})
+                if (r.id, r.fence) in mine}
         for job, _ in sent:
             if job.delivery_id not in done:
                 log.warning("delivery %s: lease lost before recording sent", job.delivery_id)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select, update
 
 from jobs.dispatch import Dispatcher
-from network_hub.db.models import Delivery, NewsItem
+from network_hub.db.models import Delivery, DeliveryAttempt, NewsItem
 from network_hub.outbox import queries, transitions
 from tests.engine.builders import add_approved_item, add_outlet
-from tests.engine.test_hot_path import claim, prepare, states
+from tests.engine.test_hot_path import LEASE, claim, prepare, states
 
 
 def _items(hub, net, count: int, addresses: tuple[str, ...] = ("a", "b")) -> None:
@@ -96,3 +96,48 @@ async def test_postgresql_autocommit_start_settles_what_it_did_not_start(hub, ne
     with hub.engine.connect() as c:  # the kept connection went back to the pool, closed
         assert c.exec_driver_sql("SELECT 1").scalar() == 1
     assert hub.engine.pool.checkedout() == 0
+
+
+async def test_a_sent_batch_with_one_lost_lease_records_exactly_the_others(hub, net) -> None:
+    """The executemany of `sent` writes the rows it can; a row whose lease was lost meanwhile is
+    left to its new owner, and the rows written are found by reading back (not by writing again)."""
+    from publishers.base import PublishResult
+
+    _items(hub, net, 2, addresses=("a",))
+    jobs = prepare(hub, claim(hub, 2))
+    with hub.transaction() as s:
+        started = transitions.start_prepared(s, jobs, worker="w", now=hub.clock.now(), lease=LEASE)
+    lost, kept = started
+    with hub.transaction() as s:  # another worker took `lost` over (its fence moved)
+        s.execute(update(Delivery).where(Delivery.id == lost.delivery_id).values(fence=Delivery.fence + 1))
+    now = hub.clock.now()
+    with hub.transaction() as s:
+        done = transitions.record_sent_batch(s, [(j, PublishResult(external_ids=[f"m{j.delivery_id}"]))
+                                                 for j in (lost, kept)], now=now)
+    assert done == {kept.delivery_id}
+    with hub.transaction() as s:
+        rows = {r.id: r for r in s.execute(select(Delivery.id, Delivery.state, Delivery.external_ids)).all()}
+        finished = dict(s.execute(select(DeliveryAttempt.delivery_id, DeliveryAttempt.outcome)).all())
+    assert rows[kept.delivery_id].state == "sent" and rows[kept.delivery_id].external_ids == [f"m{kept.delivery_id}"]
+    assert rows[lost.delivery_id].state == "sending"  # its new owner decides
+    assert finished == {kept.delivery_id: "sent", lost.delivery_id: None}
+
+
+async def test_postgresql_a_dropped_kept_connection_is_replaced(hub, net, pubs) -> None:
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("the kept start connections are PostgreSQL's")
+    _items(hub, net, 2, addresses=("a",))
+    dispatcher = Dispatcher(hub, pubs, owner="w", concurrency=1, batch=1, rng=random.Random(1))
+    first = dispatcher._start_autocommit(prepare(hub, claim(hub, 1)))
+    assert len(first) == 1
+    kept = dispatcher._start_connections.get_nowait()
+    pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    dispatcher._start_connections.put(kept)
+    with hub.engine.connect() as admin:  # the database drops it (a restart, an idle timeout)
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    second = dispatcher._start_autocommit(prepare(hub, claim(hub, 1)))
+    assert len(second) == 1  # started on a new connection, once
+    with hub.transaction() as s:
+        assert sorted(s.execute(select(Delivery.state)).scalars()) == ["sending", "sending"]
+        assert len(s.execute(select(DeliveryAttempt.id)).scalars().all()) == 2  # one attempt each
+    await dispatcher.stop()
