@@ -235,13 +235,14 @@ class Dispatcher:
     async def _claim_and_start(self, ahead: collections.deque[SendJob], room: int, claim: bool,
                                report: PassReport) -> tuple[list[SendJob], int]:
         """Top up the jobs held ahead when fewer than ``room`` are held (one transaction claims
-        and reads them), then mark ``sending`` the ``room`` oldest just before their calls (a
-        short transaction of three statements). Returns the jobs to send and how many rows were
-        newly claimed.
+        and reads them), then mark ``sending`` the ``room`` oldest just before their calls (on
+        SQLite a short transaction of three statements, on PostgreSQL one autocommitted
+        statement: ``_start_autocommit``). Returns the jobs to send and how many rows were newly
+        claimed.
 
-        Outcomes of sends that just ended (successes queued for the group commit) are written in
-        the same transaction as the start: one transaction instead of two. If it fails before its
-        commit they go back to the group commit, which writes them as usual."""
+        SQLite: outcomes of sends that just ended (successes queued for the group commit) are
+        written in the same transaction as the start: one transaction instead of two. If it fails
+        before its commit they go back to the group commit, which writes them as usual."""
         # PostgreSQL starts in one autocommitted statement; successes keep to the group commit,
         # which runs beside it on another connection instead of lengthening the start.
         taken = [] if self._postgres else self.outcomes.take_successes()
