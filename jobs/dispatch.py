@@ -48,6 +48,8 @@ T = TypeVar("T")
 # A free send slot waits at most this share of a send's duration for others to free up (bounds in s).
 LINGER_SHARE = 0.1
 LINGER_MIN_S, LINGER_MAX_S = 0.001, 0.02
+# Due work a pass could not claim (another process's claim held it): the next look, in s.
+DUE_NOW_RETRY_S = 0.1
 
 
 class PublisherSource(Protocol):
@@ -500,6 +502,8 @@ class Dispatcher:
             return interval
         if at is None:
             return interval
+        if at <= now:  # due work another process's claim held: look again soon, not at the tick
+            return min(interval, DUE_NOW_RETRY_S)
         return min(interval, max(0.02, (at - now).total_seconds()))
 
     async def stop(self, deadline: float = 20.0) -> None:

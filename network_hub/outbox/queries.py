@@ -335,7 +335,9 @@ def claim_followups(session: Session, *, owner: str, now: datetime, lease: timed
 
 def next_wakeup(session: Session, now: datetime) -> datetime | None:
     """The earliest moment pending work may become claimable (pacing, blocks, backoff, schedules),
-    so the dispatcher sleeps exactly until then instead of rounding to its tick."""
+    so the dispatcher sleeps exactly until then instead of rounding to its tick. ``now`` when some
+    is claimable already: a pass left it because another process's claim held its rows (``SKIP
+    LOCKED``) — anything else a claim would have taken or deferred (pacing moves into the future)."""
     waiting = and_(D.c.state.in_(CLAIMABLE_STATES), I.c.status.in_(POSTABLE_ITEM_STATES),
                    O.c.status == OutletStatus.ACTIVE.value)
     rows = session.execute(
@@ -346,5 +348,4 @@ def next_wakeup(session: Session, now: datetime) -> datetime | None:
         .limit(200)
     ).all()
     times = [max(t for t in row if t is not None) for row in rows]
-    candidates = [t for t in times if t > now]
-    return min(candidates) if candidates else None
+    return min(times, default=None) if not times or min(times) > now else now
