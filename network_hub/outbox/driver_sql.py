@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -178,7 +178,7 @@ class DriverStatement:
             values.append(processor(value) if processor is not None else value)
         return tuple(values) if shape.positional else dict(zip(shape.keys, values, strict=True))
 
-    def _run(self, db: Db, params: Params | list[Params], many: bool) -> tuple[Any, _Shape]:
+    def _run(self, db: Db, params: Params | list[Params], many: bool) -> tuple[Any, _Shape, Connection]:
         conn = connection_of(db)
         dialect = conn.dialect
         first = params[0] if many else params  # type: ignore[index]
@@ -200,12 +200,11 @@ class DriverStatement:
             cursor.close()
             _raise_as_sqlalchemy(conn, exc, sql, driver_params)
             raise
-        return cursor, shape
+        return cursor, shape, conn
 
     def rows(self, db: Db, params: Params) -> list[Any]:
         """Execute and return the rows (named tuples, values converted as SQLAlchemy would)."""
-        cursor, shape = self._run(db, params, many=False)
-        conn = connection_of(db)
+        cursor, shape, conn = self._run(db, params, many=False)
         try:
             raw = cursor.fetchall()
             if shape.results is None:
@@ -224,7 +223,7 @@ class DriverStatement:
 
     def execute(self, db: Db, params: Params) -> int:
         """Execute once; the number of rows changed."""
-        cursor, _ = self._run(db, params, many=False)
+        cursor, _, _ = self._run(db, params, many=False)
         count = cursor.rowcount
         cursor.close()
         return count
@@ -233,7 +232,7 @@ class DriverStatement:
         """Execute for each parameter set (one driver call); the number of rows changed in all."""
         if not params:
             return 0
-        cursor, _ = self._run(db, params, many=True)
+        cursor, _, _ = self._run(db, params, many=True)
         count = cursor.rowcount
         cursor.close()
         return count
@@ -260,8 +259,6 @@ class MultiRowInsert:
     def _statement(self, count: int) -> DriverStatement:
         statement = self._by_count.get(count)
         if statement is None:
-            from sqlalchemy import bindparam
-
             values = [{c: bindparam(f"{c}__{i}", type_=self.table.c[c].type) for c in self.columns}
                       for i in range(count)]
             stmt: Any = insert(self.table).values(values)
@@ -277,5 +274,3 @@ class MultiRowInsert:
     def rows(self, db: Db, rows: list[Params]) -> list[Any]:
         return self._statement(len(rows)).rows(db, self._params(rows, self.columns)) if rows else []
 
-    def execute(self, db: Db, rows: list[Params]) -> int:
-        return self._statement(len(rows)).execute(db, self._params(rows, self.columns)) if rows else 0

@@ -348,4 +348,4 @@ def next_wakeup(session: Session, now: datetime) -> datetime | None:
         .limit(200)
     ).all()
     times = [max(t for t in row if t is not None) for row in rows]
-    return min(times, default=None) if not times or min(times) > now else now
+    return max(min(times), now) if times else None
