@@ -263,6 +263,42 @@ async def test_the_batch_roll_up_writes_what_roll_up_item_writes(hub, net) -> No
         assert rollup.roll_up_items(s, {mine.id, theirs.id}, now) == {}
 
 
+
+async def test_the_batch_roll_up_and_roll_up_item_write_the_same_rows(hub, net) -> None:
+    """Two items alike, each sent to two outlets: one rolled up by ``roll_up_item`` (ORM), the other
+    by the batch path (Core on SQLite; one statement on PostgreSQL, the payload built by the
+    database) — the same audit row and the same notification, links in delivery order."""
+    now = hub.clock.now()
+    with hub.transaction() as s:
+        outlets = [add_outlet(s, now, address="a", name="ช่องข่าวตำบล"), add_outlet(s, now, address="b", name="เพจ อบต.")]
+        by_orm = add_approved_item(s, now, net.reporter.id, outlets, body="ประชาคมหมู่บ้าน\nวันเสาร์นี้")
+        by_batch = add_approved_item(s, now, net.reporter.id, outlets, body="ประชาคมหมู่บ้าน\nวันเสาร์นี้")
+        for d in s.scalars(select(Delivery)):
+            d.state, d.permalink = "sent", None if d.outlet_id == outlets[1].id else f"https://t.me/news/{d.id}"
+    with hub.transaction() as s:
+        assert rollup.roll_up_item(s, by_orm.id, now) == "published"
+    with hub.transaction() as s:
+        assert rollup.roll_up_items(s, {by_batch.id}, now) == {by_batch.id: "published"}
+
+    def written(item_id: int) -> tuple:
+        with hub.transaction() as s:
+            item = s.get(NewsItem, item_id)
+            audit = s.scalars(select(AuditEvent).where(AuditEvent.object_id == str(item_id))).one()
+            note = s.scalars(select(Notification).where(Notification.item_id == item_id)).one()
+            permalinks = s.scalars(select(Delivery.permalink).where(Delivery.item_id == item_id)
+                                   .order_by(Delivery.id)).all()
+            payload = dict(note.payload)
+            assert payload.pop("receipt_no") == item.receipt_no
+            assert [link.pop("permalink") for link in payload["links"]] == permalinks
+            return ((item.status, item.version, item.published_at, item.updated_at),
+                    (audit.at, audit.actor_id, audit.actor_label, audit.action, audit.object_type, audit.before,
+                     audit.after, audit.reason),
+                    (note.member_id, note.kind, note.state, note.due_at, note.attempts, note.created_at, payload))
+
+    assert written(by_batch.id) == written(by_orm.id)
+    assert written(by_batch.id)[2][6] == {"title": "ประชาคมหมู่บ้าน", "failed": 0, "links": [
+        {"outlet": "ช่องข่าวตำบล", "platform": "sandbox"}, {"outlet": "เพจ อบต.", "platform": "sandbox"}]}
+
 def seed_network_member(session, now) -> int:
     """A reporter who has been suspended since (their item was approved before)."""
     member = Member(name="ผู้ส่งข่าวที่ถูกพักสิทธิ์", status="suspended", created_at=now, updated_at=now)

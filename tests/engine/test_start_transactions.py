@@ -112,15 +112,22 @@ async def test_a_sent_batch_with_one_lost_lease_records_exactly_the_others(hub, 
         s.execute(update(Delivery).where(Delivery.id == lost.delivery_id).values(fence=Delivery.fence + 1))
     now = hub.clock.now()
     with hub.transaction() as s:
-        done = transitions.record_sent_batch(s, [(j, PublishResult(external_ids=[f"m{j.delivery_id}"]))
-                                                 for j in (lost, kept)], now=now)
+        done = transitions.record_sent_batch(s, [
+            (j, PublishResult(external_ids=[f"m{j.delivery_id}", "ข่าว-2"], permalink=f"https://t.me/c/{j.delivery_id}"))
+            for j in (lost, kept)], now=now)
     assert done == {kept.delivery_id}
     with hub.transaction() as s:
-        rows = {r.id: r for r in s.execute(select(Delivery.id, Delivery.state, Delivery.external_ids)).all()}
-        finished = dict(s.execute(select(DeliveryAttempt.delivery_id, DeliveryAttempt.outcome)).all())
-    assert rows[kept.delivery_id].state == "sent" and rows[kept.delivery_id].external_ids == [f"m{kept.delivery_id}"]
+        rows = {r.id: r for r in s.execute(select(Delivery.id, Delivery.state, Delivery.external_ids,
+                                                  Delivery.permalink, Delivery.sent_at, Delivery.lease_owner)).all()}
+        attempts = {a.delivery_id: a for a in s.scalars(select(DeliveryAttempt))}
+    sent = rows[kept.delivery_id]
+    assert (sent.state, sent.external_ids, sent.permalink, sent.sent_at, sent.lease_owner) == (
+        "sent", [f"m{kept.delivery_id}", "ข่าว-2"], f"https://t.me/c/{kept.delivery_id}", now, None)
     assert rows[lost.delivery_id].state == "sending"  # its new owner decides
-    assert finished == {kept.delivery_id: "sent", lost.delivery_id: None}
+    assert rows[lost.delivery_id].external_ids == [] and rows[lost.delivery_id].permalink is None
+    assert (attempts[kept.delivery_id].outcome, attempts[kept.delivery_id].external_ids,
+            attempts[kept.delivery_id].finished_at) == ("sent", [f"m{kept.delivery_id}", "ข่าว-2"], now)
+    assert (attempts[lost.delivery_id].outcome, attempts[lost.delivery_id].finished_at) == (None, None)
 
 
 async def test_postgresql_a_dropped_kept_connection_is_replaced(hub, net, pubs) -> None:
