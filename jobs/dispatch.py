@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -23,7 +24,7 @@ import socket
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -101,9 +102,12 @@ class Dispatcher:
         workers = 1 if hub.engine.dialect.name == "sqlite" else min(16, self.concurrency + 2)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
         self._postgres = hub.engine.dialect.name == "postgresql"
+        # PostgreSQL: connections kept for starts (autocommit) and for group commits (transactions)
         self._start_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._write_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
         self._connections_closed = False
         weakref.finalize(self, _close_all, self._start_connections)
+        weakref.finalize(self, _close_all, self._write_connections)
         self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng,
                                       run_connection=self._db_connection)
         # Sliding windows per chat and per bot (the send ledger), charged with each post's plan.
@@ -125,12 +129,35 @@ class Dispatcher:
 
     async def _db_connection(self, fn: Callable[[Connection], T]) -> T:
         """``fn`` in a transaction on a plain Connection: the hot path's Core and driver statements
-        need no ORM session, and skipping it saves its per-transaction and per-statement work."""
+        need no ORM session, and skipping it saves its per-transaction and per-statement work.
+        PostgreSQL: on a connection the dispatcher keeps (no pool checkout and pre-ping per group
+        commit); one that failed is closed, not kept, and the writer's retry takes a new one."""
         def run() -> T:
-            with self.hub.engine.begin() as conn:
+            if not self._postgres:
+                with self.hub.engine.begin() as conn:
+                    return fn(conn)
+            with self._kept(self._write_connections) as conn, conn.begin():
                 return fn(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    @contextlib.contextmanager
+    def _kept(self, connections: queue.SimpleQueue[Connection]) -> Iterator[Connection]:
+        """A connection kept between calls (made when none is free), put back after a call that
+        ended normally; closed after an error (its state is unknown) or after ``close_connections``."""
+        try:
+            conn = connections.get_nowait()
+        except queue.Empty:
+            conn = self.hub.engine.connect()
+        try:
+            yield conn
+        except BaseException:
+            conn.close()
+            raise
+        if self._connections_closed:
+            conn.close()
+        else:
+            connections.put(conn)
 
     # -- waking --------------------------------------------------------------------------
     def wake(self) -> None:
@@ -158,7 +185,8 @@ class Dispatcher:
         # and a row claimed ahead that never starts goes back to `pending` (released at the end of
         # the pass, or by the lease sweep after a crash) — it was never sent, so nothing is lost.
         in_flight: set[asyncio.Task[Outcome]] = set()
-        recording: set[asyncio.Task[None]] = set()
+        finished = _Finished()
+        recording: set[asyncio.Future[str | None]] = set()
         ahead: collections.deque[SendJob] = collections.deque()
         claim_more = True
         # Start in batches, not one slot at a time: each start is a transaction, and half-full
@@ -181,22 +209,26 @@ class Dispatcher:
                         log.exception("claiming failed; finishing the %d send(s) in flight", len(in_flight))
                         claiming_failed, jobs, claimed = True, [], 0
                     for job in jobs:
-                        in_flight.add(self._track(asyncio.create_task(self._send(job))))
+                        task = self._track(asyncio.create_task(self._send(job)))
+                        task.add_done_callback(finished.add)
+                        in_flight.add(task)
                     # Nothing more was due when the claim found nothing: claim again once a send ends.
                     claim_more = claimed > 0 or (bool(jobs) and not ahead)
                 if not in_flight:
                     break
-                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                await finished.wait()
+                done = finished.take()
+                in_flight -= done
                 if in_flight and self.concurrency - len(in_flight) < refill_at and (claim_more or ahead):
                     # Linger a little for more sends to end, so one start serves several slots; never
                     # longer than a small share of a send, so a free slot does not stay idle for long.
                     loop = asyncio.get_running_loop()
                     until = loop.time() + self._linger_s()
                     while in_flight and self.concurrency - len(in_flight) < refill_at and loop.time() < until:
-                        more, in_flight = await asyncio.wait(in_flight, timeout=until - loop.time(),
-                                                             return_when=asyncio.FIRST_COMPLETED)
-                        if not more:
+                        if not await finished.wait(until - loop.time()):
                             break
+                        more = finished.take()
+                        in_flight -= more
                         done |= more
                     lingered = True
                 failures = []
@@ -205,9 +237,11 @@ class Dispatcher:
                         continue
                     outcome = task.result()
                     if outcome.error is None:
-                        # queued now (not from a task), so the next start's transaction can take it
+                        # queued now (not from a task), so the next start's transaction can take it;
+                        # counted when durable by a callback (no task per delivery on the event loop)
                         written = self.outcomes.submit(outcome)
-                        recording.add(self._track(asyncio.create_task(self._count(written, report))))
+                        recording.add(self._track(written))
+                        written.add_done_callback(functools.partial(_counted, report))
                     else:
                         failures.append(outcome)
                 # A failure may block or pause the outlet (429, a revoked token): that must be durable
@@ -228,8 +262,8 @@ class Dispatcher:
         ``LINGER_SHARE`` of a recent send's duration (so at most that share of a slot's time is idle)."""
         return min(LINGER_MAX_S, max(LINGER_MIN_S, self._send_s * LINGER_SHARE))
 
-    def _track(self, task: asyncio.Task[T]) -> asyncio.Task[T]:
-        """Remember a task so ``stop()`` can wait for it."""
+    def _track(self, task: asyncio.Future[T]) -> asyncio.Future[T]:
+        """Remember a task (or an outcome's future) so ``stop()`` can wait for it."""
         self._in_flight.add(task)  # type: ignore[arg-type]
         task.add_done_callback(self._in_flight.discard)  # type: ignore[arg-type]
         return task
@@ -344,6 +378,7 @@ class Dispatcher:
         a start still running closes its own when it ends."""
         self._connections_closed = True
         _close_all(self._start_connections)
+        _close_all(self._write_connections)
 
     async def _release_ahead(self, ahead: collections.deque[SendJob]) -> None:
         """Hand back rows claimed ahead that will not be started in this pass (never sent)."""
@@ -374,7 +409,9 @@ class Dispatcher:
             else:
                 call = publisher.publish(post, target)
             began = time.monotonic()
-            result = await asyncio.wait_for(call, timeout=self.send_timeout)
+            # (``asyncio.timeout``, not ``wait_for``: no extra task per send on the event loop)
+            async with asyncio.timeout(self.send_timeout):
+                result = await call
             self._send_s += (time.monotonic() - began - self._send_s) * 0.1
         except PublishError as exc:
             return self._failure(job, exc)
@@ -404,18 +441,10 @@ class Dispatcher:
         return Outcome(job, self.hub.clock.now(), error=exc, sent_messages=_messages_sent(job, exc, plan))
 
     async def _record(self, outcome: Outcome, report: PassReport) -> None:
-        await self._count(self.outcomes.submit(outcome), report)
-
-    async def _count(self, written: asyncio.Future[str | None], report: PassReport) -> None:
-        try:
-            state = await written
-        except Exception:  # already logged by the writer; the lease sweep makes it `unknown`
-            report.count("not_recorded")
-            return
-        report.count(state or "lease_lost")
-        if state == "sent":
-            report.sent += 1
-            crashpoints.reached("after_sent")
+        written = self.outcomes.submit(outcome)
+        with contextlib.suppress(Exception):  # counted as not recorded below
+            await asyncio.shield(written)
+        _counted(report, written)
 
     # -- corrections and withdrawals ----------------------------------------------------------
     async def _followups(self, report: PassReport) -> None:
@@ -526,6 +555,49 @@ class Dispatcher:
             log.info("released %d claimed deliveries on shutdown", released)
         self._executor.shutdown(wait=False)
         self.close_connections()
+
+
+class _Finished:
+    """Send tasks that have ended, for the pipeline to take. Each task adds itself (a done-callback),
+    so waiting for "the next one to end" costs O(1) per send; ``asyncio.wait`` would add and remove
+    a callback on every task in flight each time the pipeline waits."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[Outcome]] = []
+        self._event = asyncio.Event()
+
+    def add(self, task: asyncio.Task[Outcome]) -> None:
+        self._tasks.append(task)
+        self._event.set()
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Until a task has ended (at once if one has); False if ``timeout`` passed first."""
+        if self._tasks:
+            return True
+        self._event.clear()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def take(self) -> set[asyncio.Task[Outcome]]:
+        tasks, self._tasks = set(self._tasks), []
+        return tasks
+
+
+def _counted(report: PassReport, written: asyncio.Future[str | None]) -> None:
+    """Count an outcome once its write has ended (a done-callback, or after awaiting it)."""
+    if written.cancelled() or written.exception() is not None:
+        # already logged by the writer; the lease sweep makes it `unknown`
+        report.count("not_recorded")
+        return
+    state = written.result()
+    report.count(state or "lease_lost")
+    if state == "sent":
+        report.sent += 1
+        crashpoints.reached("after_sent")
 
 
 def _close_all(connections: queue.SimpleQueue[Connection]) -> None:

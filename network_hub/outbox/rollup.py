@@ -11,8 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, String, Text, bindparam, case, cast, column, func, insert, literal, null, \
-    select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 

@@ -19,8 +19,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Integer, String, Text, bindparam, cast, column, func, insert, or_, select, \
-    tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    String,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from network_hub import audit

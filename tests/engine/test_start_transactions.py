@@ -148,3 +148,30 @@ async def test_postgresql_a_dropped_kept_connection_is_replaced(hub, net, pubs) 
         assert sorted(s.execute(select(Delivery.state)).scalars()) == ["sending", "sending"]
         assert len(s.execute(select(DeliveryAttempt.id)).scalars().all()) == 2  # one attempt each
     await dispatcher.stop()
+
+
+async def test_postgresql_group_commits_reuse_a_kept_connection_and_survive_its_loss(hub, net, pubs, caplog) -> None:
+    """The group commit runs on a connection the dispatcher keeps; when the database drops it, the
+    writer's retry takes a new one and every outcome is recorded once; ``stop`` closes them all."""
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("the kept group-commit connections are PostgreSQL's")
+    _items(hub, net, 2, addresses=("a",))
+    dispatcher = Dispatcher(hub, pubs, owner="w", concurrency=2, batch=2, rng=random.Random(1))
+    assert (await dispatcher.run_once()).sent == 2
+    kept = dispatcher._write_connections.get_nowait()
+    pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    kept.rollback()  # (the probe's SELECT began a transaction)
+    dispatcher._write_connections.put(kept)
+    with hub.engine.connect() as admin:
+        admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    _items(hub, net, 2, addresses=("a",))
+    report = await dispatcher.run_once()
+    assert report.sent == 2 and report.outcomes == {"sent": 2}
+    assert "retrying the outcome write" in caplog.text  # the dropped connection was met, and replaced
+    with hub.transaction() as s:
+        assert sorted(s.execute(select(Delivery.state)).scalars()) == ["sent"] * 4
+        assert sorted(s.execute(select(DeliveryAttempt.outcome)).scalars()) == ["sent"] * 4
+    assert dispatcher._write_connections.qsize() == 1
+    await dispatcher.stop()
+    assert dispatcher._write_connections.qsize() == 0
+    assert hub.engine.pool.checkedout() == 0
