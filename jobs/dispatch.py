@@ -102,14 +102,13 @@ class Dispatcher:
         workers = 1 if hub.engine.dialect.name == "sqlite" else min(16, self.concurrency + 2)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch-db")
         self._postgres = hub.engine.dialect.name == "postgresql"
-        # PostgreSQL: connections kept for starts (autocommit) and for group commits (transactions)
-        self._start_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
-        self._write_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        # PostgreSQL: autocommit connections kept for starts and group commits (one statement each)
+        self._autocommit_connections: queue.SimpleQueue[Connection] = queue.SimpleQueue()
         self._connections_closed = False
-        weakref.finalize(self, _close_all, self._start_connections)
-        weakref.finalize(self, _close_all, self._write_connections)
+        weakref.finalize(self, _close_all, self._autocommit_connections)
         self.outcomes = OutcomeWriter(self._db, max_attempts=s.max_attempts, rng=self.rng,
-                                      run_connection=self._db_connection)
+                                      run_connection=self._db_connection,
+                                      run_autocommit=self._db_autocommit if self._postgres else None)
         # Sliding windows per chat and per bot (the send ledger), charged with each post's plan.
         self.limits = ledger.RateLimits.from_settings(s)
         self.cost = PlanCost(publishers, self.media_dir, hub.clock)
@@ -129,26 +128,31 @@ class Dispatcher:
 
     async def _db_connection(self, fn: Callable[[Connection], T]) -> T:
         """``fn`` in a transaction on a plain Connection: the hot path's Core and driver statements
-        need no ORM session, and skipping it saves its per-transaction and per-statement work.
-        PostgreSQL: on a connection the dispatcher keeps (no pool checkout and pre-ping per group
-        commit); one that failed is closed, not kept, and the writer's retry takes a new one."""
+        need no ORM session, and skipping it saves its per-transaction and per-statement work."""
         def run() -> T:
-            if not self._postgres:
-                with self.hub.engine.begin() as conn:
-                    return fn(conn)
-            with self._kept(self._write_connections) as conn, conn.begin():
+            with self.hub.engine.begin() as conn:
+                return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    async def _db_autocommit(self, fn: Callable[[Connection], T]) -> T:
+        """PostgreSQL: ``fn`` on a kept autocommit connection (each statement commits itself: for
+        work whose one statement is atomic, like ``sent_batch_pg``): one round trip, no BEGIN/COMMIT."""
+        def run() -> T:
+            with self._kept_autocommit() as conn:
                 return fn(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
     @contextlib.contextmanager
-    def _kept(self, connections: queue.SimpleQueue[Connection]) -> Iterator[Connection]:
-        """A connection kept between calls (made when none is free), put back after a call that
-        ended normally; closed after an error (its state is unknown) or after ``close_connections``."""
+    def _kept_autocommit(self) -> Iterator[Connection]:
+        """An autocommit connection kept between calls (no pool checkout or pre-ping; made when
+        none is free), put back after a call that ended normally; closed after an error (its state
+        is unknown; the caller's retry takes a new one) or after ``close_connections``."""
         try:
-            conn = connections.get_nowait()
+            conn = self._autocommit_connections.get_nowait()
         except queue.Empty:
-            conn = self.hub.engine.connect()
+            conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             yield conn
         except BaseException:
@@ -157,7 +161,7 @@ class Dispatcher:
         if self._connections_closed:
             conn.close()
         else:
-            connections.put(conn)
+            self._autocommit_connections.put(conn)
 
     # -- waking --------------------------------------------------------------------------
     def wake(self) -> None:
@@ -340,7 +344,7 @@ class Dispatcher:
         now = self.hub.clock.now()
         for attempt in (1, 2):
             try:
-                conn = self._start_connections.get_nowait()
+                conn = self._autocommit_connections.get_nowait()
             except queue.Empty:
                 conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
@@ -354,7 +358,7 @@ class Dispatcher:
                 # The kept connections skip the pool's pre-ping: after a database restart they are
                 # all dead. Drop them and try once more on a new one — safe, the start is fenced on
                 # `claimed` and the fence, so a row it already started is not started again.
-                _close_all(self._start_connections)
+                _close_all(self._autocommit_connections)
                 log.warning("a kept start connection was dropped (%s); starting on a new one", exc.orig)
             except BaseException:
                 conn.close()  # a connection in an unknown state is not kept
@@ -362,7 +366,7 @@ class Dispatcher:
         if self._connections_closed:
             conn.close()
         else:
-            self._start_connections.put(conn)
+            self._autocommit_connections.put(conn)
         if unstarted:
             # The started rows are committed: from here nothing may raise for them, or they would
             # never be sent (and end `unknown`). Unsettled rows go back to `pending` at their lease's end.
@@ -377,8 +381,7 @@ class Dispatcher:
         """Close the connections kept for starts (``stop()`` does; so does garbage collection);
         a start still running closes its own when it ends."""
         self._connections_closed = True
-        _close_all(self._start_connections)
-        _close_all(self._write_connections)
+        _close_all(self._autocommit_connections)
 
     async def _release_ahead(self, ahead: collections.deque[SendJob]) -> None:
         """Hand back rows claimed ahead that will not be started in this pass (never sent)."""

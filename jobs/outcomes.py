@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from network_hub.outbox import ledger, transitions
 from network_hub.outbox.driver_sql import Db
 from network_hub.outbox.rollup import roll_up_items
+from network_hub.outbox.sent_batch_pg import record_sent_and_roll_up
 from network_hub.outbox.transitions import SendJob
 from publishers.base import PublishError, PublishResult
 
@@ -43,10 +44,13 @@ class Outcome:
 class OutcomeWriter:
     def __init__(self, run_db: Callable[[Callable[[Session], T]], Awaitable[T]], *, max_attempts: int,
                  rng: object,
-                 run_connection: Callable[[Callable[[Connection], T]], Awaitable[T]] | None = None) -> None:
+                 run_connection: Callable[[Callable[[Connection], T]], Awaitable[T]] | None = None,
+                 run_autocommit: Callable[[Callable[[Connection], T]], Awaitable[T]] | None = None) -> None:
         self._run_db = run_db
         # Batches of successes only need Core and driver statements: a plain Connection is cheaper.
         self._run_connection = run_connection
+        # PostgreSQL: a batch of successes is one atomic statement (``sent_batch_pg``), autocommitted.
+        self._run_autocommit = run_autocommit
         self._max_attempts = max_attempts
         self._rng = rng
         self._pending: list[tuple[Outcome, asyncio.Future[str | None]]] = []
@@ -119,9 +123,14 @@ class OutcomeWriter:
         giving up here would turn a known result into an `unknown` for a person to settle. Each
         write is fenced, so a retry after a commit whose answer was lost changes nothing."""
         outcomes = [o for o, _ in batch]
+        successes = all(o.result is not None for o in outcomes)
         for attempt in range(len(RETRY_DELAYS_S) + 1):
             try:
-                if self._run_connection is not None and all(o.result is not None for o in outcomes):
+                if successes and self._run_autocommit is not None:
+                    states, unsettled = await self._run_autocommit(lambda c: self._apply_autocommitted(c, outcomes))
+                    await self._roll_up_unsettled(unsettled, max(o.at for o in outcomes))
+                    return states
+                if self._run_connection is not None and successes:
                     return await self._run_connection(lambda c: self._apply(c, outcomes))
                 return await self._run_db(lambda s: self._apply(s, outcomes))
             except DBAPIError as exc:
@@ -132,6 +141,30 @@ class OutcomeWriter:
                             RETRY_DELAYS_S[attempt])
                 await asyncio.sleep(RETRY_DELAYS_S[attempt])
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _apply_autocommitted(conn: Connection, outcomes: list[Outcome]) -> tuple[list[str | None], set[int]]:
+        """PostgreSQL, successes only, on an autocommit connection: the deliveries, their attempt
+        rows and the items they complete in one statement; then the ledger's close and the photo
+        file ids, each a statement that is safe on its own (a charge left open counts only until
+        its lease ends; file ids are a cache). Returns the states and the items still to roll up."""
+        now = max(o.at for o in outcomes)
+        sent = [(o.job, o.result) for o in outcomes]
+        done, unsettled = record_sent_and_roll_up(conn, sent, now=now)
+        ledger.close(conn, [(o.job.delivery_id, o.job.fence, o.at, None) for o in outcomes if o.job.charged])
+        transitions.record_photo_file_ids(conn, sent, done)
+        return ["sent" if o.job.delivery_id in done else None for o in outcomes], unsettled
+
+    async def _roll_up_unsettled(self, items: set[int], now: datetime) -> None:
+        """Items an autocommitted batch finished with a failed delivery: ``roll_up_item``'s path
+        (partially published or failed, moderators told) in a transaction. The sends are already
+        recorded, so a failure here is only logged: the roll-up sweep finishes these items."""
+        if not items:
+            return
+        try:
+            await self._run_db(lambda s: roll_up_items(s, items, now))
+        except Exception:
+            log.exception("could not roll up items %s; the roll-up sweep will", sorted(items))
 
     def _apply(self, session: Db, outcomes: list[Outcome]) -> list[str | None]:
         sent = [o for o in outcomes if o.result is not None]

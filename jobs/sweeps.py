@@ -4,8 +4,9 @@
 - the rescuer (``sweep_leases``): claimed past its lease → pending; sending past its lease →
   unknown (moderators told); old send-ledger rows pruned;
 - the sweeper (``sweep_missed_posts``): scheduled items whose time came (e.g. during downtime) are
-  marked approved, deliveries of withdrawn items still waiting are cancelled, and overdue work is
-  logged, so nothing waits silently.
+  marked approved, deliveries of withdrawn items still waiting are cancelled, items whose
+  deliveries are all done but were not rolled up are rolled up (``roll_up_finished_items``), and
+  overdue work is logged, so nothing waits silently.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def sweep_missed_posts(session: Session, now: datetime) -> int:
     """The sweeper: the number of scheduled items whose time came."""
     promoted = sweep_queries.promote_reached_schedules(session, now, late_after=OVERDUE)
     sweep_queries.cancel_withdrawn_waiting(session, now)
+    rolled = sweep_queries.roll_up_finished_items(session, now)
+    if rolled:
+        log.warning("roll-up sweep: %d item(s) had every delivery done but were not rolled up: %s",
+                    len(rolled), rolled)
     overdue = sweep_queries.count_overdue(session, now, overdue=OVERDUE)
     if overdue:
         log.info("missed-post sweep: %d deliveries are more than %s past due (blocked, paused or paced outlets)",

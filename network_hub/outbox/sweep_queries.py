@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from network_hub import audit
 from network_hub.db.models import Delivery, NewsItem
 from network_hub.notifications import NotificationKind, enqueue
-from network_hub.outbox import ledger, lifecycle, queries
+from network_hub.outbox import ledger, lifecycle, queries, rollup
 from network_hub.outbox.routing_people import moderators_of_village
 from network_hub.states import DeliveryState, ItemStatus
 
@@ -98,3 +98,25 @@ def count_overdue(session: Session, now: datetime, *, overdue: timedelta) -> int
         select(func.count()).select_from(Delivery).where(Delivery.state.in_(WAITING),
                                                          Delivery.due_at < now - overdue)
     ) or 0)
+
+
+# Items the roll-up sweep looks at per pass (the oldest first); the next pass takes the rest.
+ROLL_UP_SWEEP_LIMIT = 200
+
+
+def roll_up_finished_items(session: Session, now: datetime, *, limit: int = ROLL_UP_SWEEP_LIMIT) -> dict[int, str]:
+    """Items still ``approved``/``scheduled``/``publishing`` whose deliveries are all done (none in
+    flight, at least one sent or failed): rolled up (``rollup.roll_up_items``). The outcome writer
+    rolls items up as it records sends; this catches the few it cannot — PostgreSQL's partial
+    roll-up after an autocommitted batch lost to a crash, or two processes each recording one of an
+    item's last deliveries at the same moment (neither sees the other's uncommitted row)."""
+    done_states = (DeliveryState.SENT, DeliveryState.FAILED)
+    ids = session.execute(
+        select(NewsItem.id)
+        .where(NewsItem.status.in_((ItemStatus.APPROVED, ItemStatus.SCHEDULED, ItemStatus.PUBLISHING)),
+               select(Delivery.id).where(Delivery.item_id == NewsItem.id, Delivery.state.in_(done_states)).exists(),
+               ~select(Delivery.id).where(Delivery.item_id == NewsItem.id,
+                                          Delivery.state.in_(rollup.IN_FLIGHT)).exists())
+        .order_by(NewsItem.id).limit(limit)
+    ).scalars().all()
+    return rollup.roll_up_items(session, set(ids), now) if ids else {}

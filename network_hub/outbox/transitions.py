@@ -475,6 +475,13 @@ def record_sent_batch(session: Db, sent: list[tuple[SendJob, Any]], *, now: date
             "v_attempts": [job.attempt_id or None for job, _ in sent], "v_now": now})}
     else:
         done = _record_sent_rows(conn, sent, now)
+    record_photo_file_ids(conn, sent, done)
+    return done
+
+
+def record_photo_file_ids(conn: Any, sent: list[tuple[SendJob, Any]], done: set[int]) -> None:
+    """Keep the Telegram file ids of photos just sent (a cache: the next post of the same photo
+    sends the id instead of the file); warn about rows whose lease was lost."""
     for job, _ in sent:
         if job.delivery_id not in done:
             log.warning("delivery %s: lease lost before recording sent", job.delivery_id)
@@ -486,7 +493,6 @@ def record_sent_batch(session: Db, sent: list[tuple[SendJob, Any]], *, now: date
         conn.execute(
             update(t).where(t.c.item_id == bindparam("b_item"), t.c.sha256 == bindparam("b_sha"))
             .values(telegram_file_id=bindparam("b_file")), photo_ids)
-    return done
 
 
 def _record_sent_rows(conn: Any, sent: list[tuple[SendJob, Any]], now: datetime) -> set[int]:

@@ -90,9 +90,9 @@ async def test_postgresql_autocommit_start_settles_what_it_did_not_start(hub, ne
     with hub.transaction() as s:
         by_item = dict(s.execute(select(Delivery.item_id, Delivery.state)).all())
     assert by_item == {edited: "pending", withdrawn: "cancelled", jobs[2].item_id: "sending"}
-    assert dispatcher._start_connections.qsize() == 1  # kept for the next start
+    assert dispatcher._autocommit_connections.qsize() == 1  # kept for the next start
     await dispatcher.stop()
-    assert dispatcher._start_connections.qsize() == 0
+    assert dispatcher._autocommit_connections.qsize() == 0
     with hub.engine.connect() as c:  # the kept connection went back to the pool, closed
         assert c.exec_driver_sql("SELECT 1").scalar() == 1
     assert hub.engine.pool.checkedout() == 0
@@ -137,9 +137,9 @@ async def test_postgresql_a_dropped_kept_connection_is_replaced(hub, net, pubs) 
     dispatcher = Dispatcher(hub, pubs, owner="w", concurrency=1, batch=1, rng=random.Random(1))
     first = dispatcher._start_autocommit(prepare(hub, claim(hub, 1)))
     assert len(first) == 1
-    kept = dispatcher._start_connections.get_nowait()
+    kept = dispatcher._autocommit_connections.get_nowait()
     pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    dispatcher._start_connections.put(kept)
+    dispatcher._autocommit_connections.put(kept)
     with hub.engine.connect() as admin:  # the database drops it (a restart, an idle timeout)
         admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
     second = dispatcher._start_autocommit(prepare(hub, claim(hub, 1)))
@@ -151,27 +151,31 @@ async def test_postgresql_a_dropped_kept_connection_is_replaced(hub, net, pubs) 
 
 
 async def test_postgresql_group_commits_reuse_a_kept_connection_and_survive_its_loss(hub, net, pubs, caplog) -> None:
-    """The group commit runs on a connection the dispatcher keeps; when the database drops it, the
-    writer's retry takes a new one and every outcome is recorded once; ``stop`` closes them all."""
+    """Starts and group commits run on autocommit connections the dispatcher keeps; when the
+    database drops them, the start and the writer each retry on a new one and every outcome is
+    recorded once; ``stop`` closes them all."""
     if hub.engine.dialect.name != "postgresql":
-        pytest.skip("the kept group-commit connections are PostgreSQL's")
+        pytest.skip("the kept autocommit connections are PostgreSQL's")
     _items(hub, net, 2, addresses=("a",))
     dispatcher = Dispatcher(hub, pubs, owner="w", concurrency=2, batch=2, rng=random.Random(1))
     assert (await dispatcher.run_once()).sent == 2
-    kept = dispatcher._write_connections.get_nowait()
-    pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    kept.rollback()  # (the probe's SELECT began a transaction)
-    dispatcher._write_connections.put(kept)
-    with hub.engine.connect() as admin:
-        admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
-    _items(hub, net, 2, addresses=("a",))
+    kept = []
+    while not dispatcher._autocommit_connections.empty():
+        kept.append(dispatcher._autocommit_connections.get_nowait())
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in kept]
+    for conn in kept:
+        dispatcher._autocommit_connections.put(conn)
+    with hub.engine.connect() as admin:  # the database drops them (a restart, an idle timeout)
+        for pid in pids:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    _items(hub, net, 4, addresses=("a",))
     report = await dispatcher.run_once()
-    assert report.sent == 2 and report.outcomes == {"sent": 2}
-    assert "retrying the outcome write" in caplog.text  # the dropped connection was met, and replaced
+    assert report.sent == 4 and report.outcomes == {"sent": 4}
     with hub.transaction() as s:
-        assert sorted(s.execute(select(Delivery.state)).scalars()) == ["sent"] * 4
-        assert sorted(s.execute(select(DeliveryAttempt.outcome)).scalars()) == ["sent"] * 4
-    assert dispatcher._write_connections.qsize() == 1
+        assert sorted(s.execute(select(Delivery.state)).scalars()) == ["sent"] * 6
+        assert sorted(s.execute(select(DeliveryAttempt.outcome)).scalars()) == ["sent"] * 6
+        assert sorted(s.execute(select(NewsItem.status)).scalars()) == ["published"] * 6
+    assert dispatcher._autocommit_connections.qsize() >= 1
     await dispatcher.stop()
-    assert dispatcher._write_connections.qsize() == 0
+    assert dispatcher._autocommit_connections.qsize() == 0
     assert hub.engine.pool.checkedout() == 0
