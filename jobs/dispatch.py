@@ -40,6 +40,8 @@ from jobs.plans import PlanCost, plan_of, supports_resume
 from jobs.posts import post_from_job, target_from_job
 from network_hub.hub import Hub
 from network_hub.outbox import ledger, queries, transitions
+from network_hub.outbox.rollup import roll_up_items
+from network_hub.outbox.sent_batch_pg import SentBatch
 from network_hub.outbox.transitions import SendJob
 from network_hub.states import FollowupState
 from publishers.base import ErrorClass, Publisher, PublishError
@@ -214,14 +216,13 @@ class Dispatcher:
                         claiming_failed, jobs, claimed = True, [], 0
                     for job in jobs:
                         task = self._track(asyncio.create_task(self._send(job)))
-                        task.add_done_callback(finished.add)
+                        task.add_done_callback(finished.signal)
                         in_flight.add(task)
                     # Nothing more was due when the claim found nothing: claim again once a send ends.
                     claim_more = claimed > 0 or (bool(jobs) and not ahead)
                 if not in_flight:
                     break
-                await finished.wait()
-                done = finished.take()
+                done = await finished.wait(in_flight)
                 in_flight -= done
                 if in_flight and self.concurrency - len(in_flight) < refill_at and (claim_more or ahead):
                     # Linger a little for more sends to end, so one start serves several slots; never
@@ -229,9 +230,9 @@ class Dispatcher:
                     loop = asyncio.get_running_loop()
                     until = loop.time() + self._linger_s()
                     while in_flight and self.concurrency - len(in_flight) < refill_at and loop.time() < until:
-                        if not await finished.wait(until - loop.time()):
+                        more = await finished.wait(in_flight, until - loop.time())
+                        if not more:
                             break
-                        more = finished.take()
                         in_flight -= more
                         done |= more
                     lingered = True
@@ -280,12 +281,11 @@ class Dispatcher:
         statement: ``_start_autocommit``). Returns the jobs to send and how many rows were newly
         claimed.
 
-        SQLite: outcomes of sends that just ended (successes queued for the group commit) are
-        written in the same transaction as the start: one transaction instead of two. If it fails
-        before its commit they go back to the group commit, which writes them as usual."""
-        # PostgreSQL starts in one autocommitted statement; successes keep to the group commit,
-        # which runs beside it on another connection instead of lengthening the start.
-        taken = [] if self._postgres else self.outcomes.take_successes()
+        Outcomes of sends that just ended (successes queued for the group commit) are written with
+        the start: on SQLite in its transaction, on PostgreSQL in its one statement (one round trip
+        for both). If that fails before its commit they go back to the group commit, which writes
+        them as usual."""
+        taken = self.outcomes.take_successes()
         written: list[str | None] | None = None
 
         def work() -> tuple[list[SendJob], int]:
@@ -307,11 +307,19 @@ class Dispatcher:
                     crashpoints.reached("after_claim")
                 ahead.extend(prepared)
             starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
-            if not starting and not taken:
-                return [], claimed
+            if not starting and (not taken or self._postgres):
+                return [], claimed  # (PostgreSQL: nothing to start, the group commit writes them)
             if self._postgres and not any(job.platform == "line" for job in starting):
-                jobs = self._start_autocommit(starting)
-            else:  # (LINE's retry keys are written with the start, in its transaction)
+                riding = self.outcomes.sent_batch(taken)
+                jobs = self._start_autocommit(starting, riding)
+                written = ["sent" if riding is not None and o.job.delivery_id in riding.done else None
+                           for o, _ in taken]
+            elif self._postgres:  # LINE's retry keys are written with the start, in its transaction
+                with self.hub.engine.begin() as s:
+                    jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
+                                                      lease=self.lease)
+                written = None  # (the group commit writes them)
+            else:
                 with self.hub.engine.begin() as s:
                     states = self.outcomes.write_taken(s, taken)
                     jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
@@ -335,11 +343,12 @@ class Dispatcher:
         running.add_done_callback(settle_taken)
         return await asyncio.shield(running)
 
-    def _start_autocommit(self, starting: list[SendJob]) -> list[SendJob]:
+    def _start_autocommit(self, starting: list[SendJob], riding: SentBatch | None = None) -> list[SendJob]:
         """PostgreSQL: claimed → sending as one autocommitted statement on a connection kept for
         starts (no pool checkout, no pre-ping, no BEGIN or COMMIT: a start is one round trip, and
         on a busy machine each round trip of a database thread costs milliseconds; bench/analysis.md,
-        "B1"). Rows it did not start are settled in a transaction of their own."""
+        "B1"), with the ``riding`` successes written by the same statement. Rows it did not start
+        are settled in a transaction of their own."""
         unstarted: list[SendJob] = []
         now = self.hub.clock.now()
         for attempt in (1, 2):
@@ -349,7 +358,7 @@ class Dispatcher:
                 conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
                 jobs = transitions.start_prepared(conn, starting, worker=self.owner, now=now, lease=self.lease,
-                                                  unstarted=unstarted)
+                                                  unstarted=unstarted, riding=riding)
                 break
             except DBAPIError as exc:
                 conn.close()
@@ -363,6 +372,8 @@ class Dispatcher:
             except BaseException:
                 conn.close()  # a connection in an unknown state is not kept
                 raise
+        if riding is not None:
+            self._finish_riding(conn, riding)
         if self._connections_closed:
             conn.close()
         else:
@@ -376,6 +387,22 @@ class Dispatcher:
             except Exception:
                 log.exception("could not settle %d deliveries the start did not start", len(unstarted))
         return jobs
+
+    def _finish_riding(self, conn: Connection, riding: SentBatch) -> None:
+        """After a start's statement also wrote ``riding``: the photos' file ids
+        (``OutcomeWriter.after_sent_statement``), and the items it finished with a failed delivery
+        rolled up in a transaction. The start is committed: nothing here may raise, and none of it
+        has to (file ids are a cache; the roll-up sweep finishes an item whose roll-up was lost)."""
+        try:
+            OutcomeWriter.after_sent_statement(conn, riding)
+        except Exception:
+            log.exception("could not keep the photo file ids of %d sends", len(riding.sent))
+        if riding.unsettled:
+            try:
+                with self.hub.transaction() as session:
+                    roll_up_items(session, riding.unsettled, riding.now)
+            except Exception:
+                log.exception("could not roll up items %s; the roll-up sweep will", sorted(riding.unsettled))
 
     def close_connections(self) -> None:
         """Close the connections kept for starts (``stop()`` does; so does garbage collection);
@@ -561,33 +588,30 @@ class Dispatcher:
 
 
 class _Finished:
-    """Send tasks that have ended, for the pipeline to take. Each task adds itself (a done-callback),
-    so waiting for "the next one to end" costs O(1) per send; ``asyncio.wait`` would add and remove
-    a callback on every task in flight each time the pipeline waits."""
+    """Waiting for sends to end. Each send signals when it ends (a done-callback), so waiting costs
+    O(1) per send; ``asyncio.wait`` would add and remove a callback on every task in flight each time
+    the pipeline waits. What ended is read off the tasks themselves (at most ``concurrency``), so
+    sends that ended in the same turn of the event loop are taken together."""
 
     def __init__(self) -> None:
-        self._tasks: list[asyncio.Task[Outcome]] = []
         self._event = asyncio.Event()
 
-    def add(self, task: asyncio.Task[Outcome]) -> None:
-        self._tasks.append(task)
+    def signal(self, _task: asyncio.Task[Outcome]) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float | None = None) -> bool:
-        """Until a task has ended (at once if one has); False if ``timeout`` passed first."""
-        if self._tasks:
-            return True
+    async def wait(self, in_flight: set[asyncio.Task[Outcome]],
+                   timeout: float | None = None) -> set[asyncio.Task[Outcome]]:
+        """The sends of ``in_flight`` that have ended, once one has; empty if ``timeout`` passed first."""
+        done = {task for task in in_flight if task.done()}
+        if done or not in_flight:
+            return done
         self._event.clear()
         try:
             async with asyncio.timeout(timeout):
                 await self._event.wait()
         except TimeoutError:
-            return False
-        return True
-
-    def take(self) -> set[asyncio.Task[Outcome]]:
-        tasks, self._tasks = set(self._tasks), []
-        return tasks
+            return set()
+        return {task for task in in_flight if task.done()}
 
 
 def _counted(report: PassReport, written: asyncio.Future[str | None]) -> None:

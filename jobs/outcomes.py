@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from network_hub.outbox import ledger, transitions
 from network_hub.outbox.driver_sql import Db
 from network_hub.outbox.rollup import roll_up_items
-from network_hub.outbox.sent_batch_pg import record_sent_and_roll_up
+from network_hub.outbox.sent_batch_pg import SentBatch, record_sent_and_roll_up
 from network_hub.outbox.transitions import SendJob
 from publishers.base import PublishError, PublishResult
 
@@ -89,6 +89,21 @@ class OutcomeWriter:
         return self._apply(connection, [o for o, _ in batch]) if batch else []
 
     @staticmethod
+    def sent_batch(batch: list[tuple[Outcome, asyncio.Future[str | None]]]) -> SentBatch | None:
+        """PostgreSQL: taken successes as the batch a start's statement writes beside it."""
+        if not batch:
+            return None
+        outcomes = [o for o, _ in batch]
+        return SentBatch([(o.job, o.result) for o in outcomes], max(o.at for o in outcomes),
+                         charges=[(o.job.delivery_id, o.job.fence, o.at, None) for o in outcomes if o.job.charged])
+
+    @staticmethod
+    def after_sent_statement(conn: Connection, batch: SentBatch) -> None:
+        """After the one statement wrote ``batch`` (autocommit connection): the photos' Telegram
+        file ids kept (a cache, safe in a statement of its own; most batches have none)."""
+        transitions.record_photo_file_ids(conn, batch.sent, batch.done)
+
+    @staticmethod
     def settle(batch: list[tuple[Outcome, asyncio.Future[str | None]]], states: list[str | None]) -> None:
         for (_, future), state in zip(batch, states, strict=True):
             if not future.done():
@@ -148,12 +163,11 @@ class OutcomeWriter:
         rows and the items they complete in one statement; then the ledger's close and the photo
         file ids, each a statement that is safe on its own (a charge left open counts only until
         its lease ends; file ids are a cache). Returns the states and the items still to roll up."""
-        now = max(o.at for o in outcomes)
-        sent = [(o.job, o.result) for o in outcomes]
-        done, unsettled = record_sent_and_roll_up(conn, sent, now=now)
-        ledger.close(conn, [(o.job.delivery_id, o.job.fence, o.at, None) for o in outcomes if o.job.charged])
-        transitions.record_photo_file_ids(conn, sent, done)
-        return ["sent" if o.job.delivery_id in done else None for o in outcomes], unsettled
+        batch = OutcomeWriter.sent_batch([(o, None) for o in outcomes])  # type: ignore[misc]
+        assert batch is not None
+        record_sent_and_roll_up(conn, batch)
+        OutcomeWriter.after_sent_statement(conn, batch)
+        return ["sent" if o.job.delivery_id in batch.done else None for o in outcomes], batch.unsettled
 
     async def _roll_up_unsettled(self, items: set[int], now: datetime) -> None:
         """Items an autocommitted batch finished with a failed delivery: ``roll_up_item``'s path

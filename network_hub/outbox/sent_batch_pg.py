@@ -6,7 +6,8 @@ rows and notifications, COMMIT). Here it is one statement of data-modifying CTEs
 (``unnest``), atomic by itself, so the dispatcher runs it on an autocommit connection:
 
 1. ``sent``: the deliveries' fenced UPDATE (``sending`` and the fence this worker holds);
-2. ``sent_attempts``: their attempt rows finished;
+2. ``sent_attempts``: their attempt rows finished; ``charges_closed``: the send ledger's charges
+   of the charged ones closed (``ledger.close``);
 3. ``counts``: each touched item's deliveries by outcome, counting the rows of ``sent`` as sent
    (a data-modifying CTE's changes are not visible to the rest of its statement, so the counts
    read the statement's snapshot and correct it with ``sent``);
@@ -27,6 +28,7 @@ The rows written are those of ``transitions.record_sent_batch`` followed by ``ro
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +48,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -55,6 +58,7 @@ from network_hub.db.types import UTCDateTime
 from network_hub.notifications import NotificationKind
 from network_hub.outbox import lifecycle
 from network_hub.outbox.driver_sql import DriverStatement
+from network_hub.outbox.ledger import L
 from network_hub.outbox.rollup import IN_FLIGHT, ROLLABLE
 from network_hub.states import DeliveryState, ItemStatus, MemberStatus, NotificationState
 
@@ -89,6 +93,17 @@ _SENT_ATTEMPTS = (
     update(_T).where(_T.c.id == _SENT.c.attempt)
     .values(finished_at=_NOW, outcome="sent", external_ids=cast(_SENT.c.ext, _T.c.external_ids.type))
     .cte("sent_attempts")
+)
+# The send ledger: each post's charge now counts from when its last message went out (only sends
+# the claim charged; fenced on the charge's delivery and fence, like ``ledger.close``).
+_CHARGES = func.unnest(
+    cast(bindparam("v_charge_ids"), ARRAY(BigInteger)), cast(bindparam("v_charge_fences"), ARRAY(BigInteger)),
+    cast(bindparam("v_charge_at"), ARRAY(_UTC)),
+).table_valued(column("id", BigInteger), column("fence", BigInteger), column("at", _UTC)).render_derived(name="c")
+_CHARGES_CLOSED = (
+    update(L).where(L.c.delivery_id == _CHARGES.c.id, L.c.fence == _CHARGES.c.fence)
+    .values(at=_CHARGES.c.at, open=False)
+    .cte("charges_closed")
 )
 _JUST_SENT = _SENT.alias("just_sent")  # the same rows, joined to the deliveries read in the snapshot
 _COUNTS = (
@@ -148,27 +163,52 @@ _PUBLISHED_NOTICES = (
         .where(_M.c.status == MemberStatus.ACTIVE.value))
     .cte("published_notices")
 )
-_SENT_AND_ROLLED_UP = DriverStatement(
-    select(literal("delivery").label("kind"), _SENT.c.id)
-    .union_all(select(literal("item").label("kind"), _COUNTS.c.item_id)
-               .where(_COUNTS.c.busy == 0, _COUNTS.c.failed > 0))
-    .add_cte(_SENT_ATTEMPTS).add_cte(_PUBLISHED_AUDIT).add_cte(_PUBLISHED_NOTICES)
+# What the statement returns, four columns a row (so a start can return its rows beside these:
+# ``transitions._START_AND_SENT``): ("delivery", id) for each delivery written, ("item", id) for
+# each item that finished with a failed delivery.
+_NO_ID = cast(null(), BigInteger)
+SENT_ROWS = (
+    select(literal("delivery").label("kind"), _SENT.c.id.label("id"), _NO_ID.label("attempt_id"),
+           _NO_ID.label("attempt_no")),
+    select(literal("item"), _COUNTS.c.item_id, _NO_ID, _NO_ID).where(_COUNTS.c.busy == 0, _COUNTS.c.failed > 0),
 )
+# The data-modifying CTEs not reached from ``SENT_ROWS`` (PostgreSQL runs them all the same).
+SENT_CTES = (_SENT_ATTEMPTS, _CHARGES_CLOSED, _PUBLISHED_AUDIT, _PUBLISHED_NOTICES)
+_SENT_AND_ROLLED_UP = DriverStatement(union_all(*SENT_ROWS).add_cte(*SENT_CTES))
 
 
-def record_sent_and_roll_up(conn: Any, sent: list[tuple[Any, Any]], *, now: datetime) -> tuple[set[int], set[int]]:
+@dataclass
+class SentBatch:
+    """Successful sends to write with one statement — alone (``record_sent_and_roll_up``) or riding
+    in a start's statement — and what it wrote: the deliveries (a row whose lease was lost is left
+    to its new owner) and the items that still need ``roll_up_item`` (finished with a failure)."""
+
+    sent: list[tuple[Any, Any]]  # (SendJob, PublishResult)
+    now: datetime
+    # the send ledger's charges to close: (delivery id, fence, when the last message went out, None)
+    charges: list[tuple[int, int, datetime, None]] = field(default_factory=list)
+    done: set[int] = field(default_factory=set)
+    unsettled: set[int] = field(default_factory=set)
+
+    def params(self) -> dict[str, Any]:
+        lifecycle.check(S.SENDING, S.SENT)
+        sent = self.sent
+        return {"v_ids": [job.delivery_id for job, _ in sent], "v_fences": [job.fence for job, _ in sent],
+                "v_ext": [json.dumps(result.external_ids) for _, result in sent],
+                "v_links": [result.permalink for _, result in sent],
+                "v_attempts": [job.attempt_id or None for job, _ in sent], "v_now": self.now,
+                "v_charge_ids": [c[0] for c in self.charges], "v_charge_fences": [c[1] for c in self.charges],
+                "v_charge_at": [c[2] for c in self.charges]}
+
+    def read(self, rows: list[Any]) -> None:
+        """Take this batch's rows out of the statement's result."""
+        self.done = {r.id for r in rows if r.kind == "delivery"}
+        self.unsettled = {r.id for r in rows if r.kind == "item"}
+
+
+def record_sent_and_roll_up(conn: Any, batch: SentBatch) -> SentBatch:
     """Write a batch of successful sends and publish the items they complete, in one statement
-    (see the module docstring). ``sent``: (SendJob, PublishResult) pairs. Returns the deliveries
-    written (a row whose lease was lost is left to its new owner) and the items that still need
-    ``roll_up_item`` (finished with a failed delivery)."""
-    if not sent:
-        return set(), set()
-    lifecycle.check(S.SENDING, S.SENT)
-    rows = _SENT_AND_ROLLED_UP.rows(conn, {
-        "v_ids": [job.delivery_id for job, _ in sent], "v_fences": [job.fence for job, _ in sent],
-        "v_ext": [json.dumps(result.external_ids) for _, result in sent],
-        "v_links": [result.permalink for _, result in sent],
-        "v_attempts": [job.attempt_id or None for job, _ in sent], "v_now": now})
-    done = {r.id for r in rows if r.kind == "delivery"}
-    unsettled = {r.id for r in rows if r.kind == "item"}
-    return done, unsettled
+    (see the module docstring); fills in ``batch.done`` and ``batch.unsettled``."""
+    if batch.sent:
+        batch.read(_SENT_AND_ROLLED_UP.rows(conn, batch.params()))
+    return batch

@@ -29,9 +29,11 @@ from sqlalchemy import (
     column,
     func,
     insert,
+    literal,
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -43,7 +45,7 @@ from network_hub.db.types import UTCDateTime
 from network_hub.line.quota import tell_admins_once
 from network_hub.line.retry_keys import assign_retry_keys
 from network_hub.notifications import NotificationKind, enqueue
-from network_hub.outbox import lifecycle, queries
+from network_hub.outbox import lifecycle, queries, sent_batch_pg
 from network_hub.outbox.backoff import full_jitter
 from network_hub.outbox.driver_sql import Db, DriverStatement, MultiRowInsert, connection_of, orm_session
 from network_hub.outbox.rollup import roll_up_item
@@ -155,6 +157,16 @@ _STARTED_ITEMS = (
 _START_ONE_STATEMENT = DriverStatement(
     select(_STARTED_ATTEMPTS.c.delivery_id, _STARTED_ATTEMPTS.c.id, _STARTED_ATTEMPTS.c.attempt_no)
     .add_cte(_STARTED_ITEMS)
+)
+# PostgreSQL, with successes waiting for the group commit: the start and the `sent` batch
+# (``sent_batch_pg``) in one statement, one round trip for both. They touch different rows: the
+# start moves `claimed` rows, the batch `sending` ones; an item being started has a `claimed`
+# delivery, so the batch never publishes it in the same statement.
+_START_AND_SENT = DriverStatement(
+    union_all(select(literal("started").label("kind"), _STARTED_ATTEMPTS.c.delivery_id.label("id"),
+                     _STARTED_ATTEMPTS.c.id.label("attempt_id"), _STARTED_ATTEMPTS.c.attempt_no.label("attempt_no")),
+              *sent_batch_pg.SENT_ROWS)
+    .add_cte(_STARTED_ITEMS, *sent_batch_pg.SENT_CTES)
 )
 
 
@@ -327,7 +339,8 @@ def claim_of(job: SendJob) -> queries.Claim:
 
 
 def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: datetime,
-                   lease: timedelta, unstarted: list[SendJob] | None = None) -> list[SendJob]:
+                   lease: timedelta, unstarted: list[SendJob] | None = None,
+                   riding: sent_batch_pg.SentBatch | None = None) -> list[SendJob]:
     """claimed → sending for prepared jobs about to be sent now, counting an attempt each.
 
     The hot path is three statements on SQLite (one on PostgreSQL, the same three as CTEs): one
@@ -339,7 +352,8 @@ def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: dateti
     blocked or paused since, an item edited since) → back to ``pending``, claimed again later.
 
     On PostgreSQL the one statement is atomic by itself, so the dispatcher runs it on an autocommit
-    connection: one round trip, no BEGIN and COMMIT (``jobs/dispatch.py``).
+    connection: one round trip, no BEGIN and COMMIT (``jobs/dispatch.py``). ``riding`` (PostgreSQL
+    only): successes waiting for the group commit, written by the same statement (filled in).
     """
     if not jobs:
         return []
@@ -348,7 +362,11 @@ def start_prepared(session: Db, jobs: list[SendJob], *, worker: str, now: dateti
     params = {"s_pairs": [(j.delivery_id, j.fence) for j in jobs],
               "s_versions": sorted({(j.item_id, j.item_version) for j in jobs}),
               "s_now": now, "s_until": now + lease}
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and riding is not None and riding.sent:
+        rows = _START_AND_SENT.rows(conn, {**params, "s_worker": worker, **riding.params()})
+        riding.read(rows)
+        attempts = {r.id: (r.attempt_id, r.attempt_no) for r in rows if r.kind == "started"}
+    elif conn.dialect.name == "postgresql":
         # (delivery id → attempt id, attempt number) of the rows started, in one round trip
         attempts = {r.delivery_id: (r.id, r.attempt_no)
                     for r in _START_ONE_STATEMENT.rows(conn, {**params, "s_worker": worker})}

@@ -115,7 +115,8 @@ async def test_one_statement_batch_writes_what_the_transactional_path_writes(hub
         done_t = transitions.record_sent_batch(s, batch_t, now=now)
         rollup.roll_up_items(s, {job.item_id for job, _ in batch_t if job.delivery_id in done_t}, now)
     with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        done_a, unsettled = sent_batch_pg.record_sent_and_roll_up(conn, batch_a, now=now)
+        written = sent_batch_pg.record_sent_and_roll_up(conn, sent_batch_pg.SentBatch(batch_a, now))
+    done_a, unsettled = written.done, written.unsettled
     assert len(done_a) == len(done_t) == len(batch_a) - 1  # the lost lease is left to its new owner
     assert unsettled == {autocommitted["one_failed_before"]}
     with hub.transaction() as s:

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from jobs.dispatch import Dispatcher
-from network_hub.db.models import Delivery, DeliveryAttempt, NewsItem
+from network_hub.db.models import AuditEvent, Delivery, DeliveryAttempt, NewsItem, Notification
 from network_hub.outbox import queries, transitions
+from network_hub.outbox.sent_batch_pg import SentBatch
 from tests.engine.builders import add_approved_item, add_outlet
 from tests.engine.test_hot_path import LEASE, claim, prepare, states
 
@@ -25,23 +26,71 @@ def _items(hub, net, count: int, addresses: tuple[str, ...] = ("a", "b")) -> Non
             add_approved_item(s, hub.clock.now(), net.reporter.id, outlets)
 
 
-async def test_sqlite_successes_ride_in_the_next_start(hub, net, pubs) -> None:
-    if hub.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL keeps successes in the group commit (its start is one autocommitted statement)")
+async def test_successes_ride_in_the_next_start(hub, net, pubs, monkeypatch) -> None:
+    """SQLite: in the start's transaction; PostgreSQL: in the start's one statement. Every item is
+    published with its audit row and notification, each delivery sent and recorded once."""
     _items(hub, net, 20)
     dispatcher = Dispatcher(hub, pubs, owner="w", concurrency=4, batch=8, rng=random.Random(1))
     taken: list[int] = []
-    original = dispatcher.outcomes.write_taken
+    if hub.engine.dialect.name == "sqlite":
+        original = dispatcher.outcomes.write_taken
 
-    def counting(connection, batch):
-        taken.append(len(batch))
-        return original(connection, batch)
+        def counting(connection, batch):
+            taken.append(len(batch))
+            return original(connection, batch)
 
-    dispatcher.outcomes.write_taken = counting  # type: ignore[method-assign]
+        dispatcher.outcomes.write_taken = counting  # type: ignore[method-assign]
+    else:
+        original_start = transitions.start_prepared
+
+        def counting_start(*args, riding=None, **kwargs):
+            taken.append(len(riding.sent) if riding is not None else 0)
+            return original_start(*args, riding=riding, **kwargs)
+
+        monkeypatch.setattr(transitions, "start_prepared", counting_start)
     report = await dispatcher.run_once()
     assert report.sent == 40 and set(states(hub).values()) == {"sent"}
     assert sum(taken) > 0  # some outcomes were written by starts, not by their own transaction
     assert len(pubs.get("sandbox").all_posts()) == 40  # each once
+    with hub.transaction() as s:
+        assert set(s.execute(select(NewsItem.status)).scalars()) == {"published"}
+        assert sorted(s.execute(select(DeliveryAttempt.outcome)).scalars()) == ["sent"] * 40
+        published = s.execute(select(AuditEvent.object_id).where(AuditEvent.action == "item.published")).scalars()
+        assert len(set(published)) == 20
+        notes = s.execute(select(Notification.item_id).where(Notification.kind == "item_published")).scalars().all()
+        assert len(notes) == len(set(notes)) == 20
+
+
+async def test_postgresql_a_start_riding_with_a_failed_item_rolls_it_up(hub, net, pubs) -> None:
+    """A success riding in a start finishes an item whose other delivery failed: the start rolls
+    it up (partially published, moderators told) right after its statement."""
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("successes ride in the start's statement on PostgreSQL")
+    from publishers.base import PublishResult
+
+    _items(hub, net, 1)
+    _items(hub, net, 1, addresses=("c",))
+    jobs = prepare(hub, claim(hub, 3))
+    with hub.transaction() as s:
+        started = transitions.start_prepared(s, jobs, worker="w", now=hub.clock.now(), lease=LEASE)
+        by_item: dict[int, list] = {}
+        for job in started:
+            by_item.setdefault(job.item_id, []).append(job)
+        (first, second), (other,) = sorted(by_item.values(), key=len, reverse=True)
+        s.execute(update(Delivery).where(Delivery.id == first.delivery_id).values(state="failed"))
+    dispatcher = Dispatcher(hub, pubs, owner="w", concurrency=2, batch=2, rng=random.Random(1))
+    _items(hub, net, 1, addresses=("d",))
+    to_start = prepare(hub, claim(hub, 1))
+    riding = SentBatch([(second, PublishResult(external_ids=["1"])), (other, PublishResult(external_ids=["2"]))],
+                       hub.clock.now())
+    started = dispatcher._start_autocommit(to_start, riding)
+    assert len(started) == 1 and riding.done == {second.delivery_id, other.delivery_id}
+    assert riding.unsettled == {first.item_id}
+    with hub.transaction() as s:
+        status = dict(s.execute(select(NewsItem.id, NewsItem.status)).all())
+    assert status[first.item_id] == "partially_published" and status[other.item_id] == "published"
+    assert status[to_start[0].item_id] == "publishing"
+    await dispatcher.stop()
 
 
 async def test_outcomes_taken_by_a_failed_start_go_back_to_the_group_commit(hub, net, pubs, monkeypatch) -> None:
