@@ -108,6 +108,9 @@ async def test_a_chat_never_gets_more_than_20_messages_in_any_minute(hub, net, p
         waiting = s.get(Outlet, tg.id).next_allowed_at
         assert s.scalar(select(func.count()).where(Delivery.state == "sent")) == 6
     assert waiting == now + timedelta(seconds=60.5)  # when the first charges leave the window
+    with hub.transaction() as s:  # each sent post's charge closed with its outcome (PostgreSQL: same statement)
+        assert s.scalars(select(SendLedger.delivery_id).where(SendLedger.open.is_(True))).all() == []
+        assert s.scalar(select(func.count()).select_from(SendLedger)) == 12  # 6 posts × (chat, bot)
     hub.clock.set(now + timedelta(seconds=30))
     assert (await dispatcher.run_once()).claimed == 0
     hub.clock.set(waiting)
