@@ -12,22 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
-    String,
-    Text,
     bindparam,
     case,
-    cast,
-    column,
     func,
     insert,
-    literal,
-    null,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from network_hub import audit
@@ -87,54 +78,6 @@ _AUDIT = DriverStatement(insert(_E), column_keys=["at", "actor_id", "actor_label
 _NOTIFY = DriverStatement(insert(_N), column_keys=["member_id", "kind", "item_id", "payload", "state", "due_at",
                                                    "attempts", "created_at"])
 
-
-# PostgreSQL: ``_publish_items`` as one statement over arrays — the items' fenced UPDATE, their audit
-# rows and their authors' notifications (data-modifying CTEs), each notification's payload built
-# by the database from the item and the links of its sent deliveries. One execute instead of an
-# executemany per table and a query for the links (psycopg runs an executemany row by row in
-# Python: bench/analysis.md, B1). Same rows as the SQLite path and ``roll_up_item``.
-_PUBLISHING = func.unnest(
-    cast(bindparam("v_ids"), ARRAY(BigInteger)), cast(bindparam("v_before"), ARRAY(Text)),
-    cast(bindparam("v_tell"), ARRAY(BigInteger)),
-).table_valued(column("id", BigInteger), column("before", Text), column("tell", BigInteger)).render_derived(name="v")
-_PUBLISHED = (
-    update(_I)
-    .where(_I.c.id == _PUBLISHING.c.id, _I.c.status == _PUBLISHING.c.before)
-    .values(status=ItemStatus.PUBLISHED.value, version=_I.c.version + 1, updated_at=bindparam("v_now", type_=_UTC),
-            published_at=func.coalesce(_I.c.published_at, bindparam("v_now", type_=_UTC)))
-    .returning(_I.c.id, _I.c.receipt_no, _I.c.title, _PUBLISHING.c.before, _PUBLISHING.c.tell)
-    .cte("published")
-)
-_PUBLISHED_AUDIT = (
-    insert(_E).from_select(
-        ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "before", "after", "reason"],
-        select(bindparam("v_now", type_=_UTC), null(), literal("system"), literal(f"item.{ItemStatus.PUBLISHED}"),
-               literal("news_item"), cast(_PUBLISHED.c.id, String),
-               func.jsonb_build_object("status", _PUBLISHED.c.before),
-               func.jsonb_build_object("status", literal(ItemStatus.PUBLISHED.value)), null()))
-    .cte("published_audit")
-)
-_LINKS_OF = (
-    select(func.coalesce(func.jsonb_agg(aggregate_order_by(
-        func.jsonb_build_object("outlet", _O.c.name, "platform", _O.c.platform, "permalink", _D.c.permalink),
-        _D.c.id)), func.jsonb_build_array()))
-    .select_from(_D.join(_O, _O.c.id == _D.c.outlet_id))
-    .where(_D.c.item_id == _PUBLISHED.c.id, _D.c.state == DeliveryState.SENT.value)
-    .scalar_subquery()
-)
-_PUBLISHED_NOTICES = (
-    insert(_N).from_select(
-        ["member_id", "kind", "item_id", "payload", "state", "due_at", "attempts", "created_at"],
-        select(_PUBLISHED.c.tell, literal(str(NotificationKind.ITEM_PUBLISHED)), _PUBLISHED.c.id,
-               func.jsonb_build_object("receipt_no", _PUBLISHED.c.receipt_no, "title", _PUBLISHED.c.title,
-                                       "links", _LINKS_OF, "failed", 0),
-               literal(NotificationState.PENDING.value), bindparam("v_now", type_=_UTC), literal(0),
-               bindparam("v_now", type_=_UTC))
-        .where(_PUBLISHED.c.tell.is_not(None)))
-    .cte("published_notices")
-)
-_PUBLISH_ONE_STATEMENT = DriverStatement(
-    select(_PUBLISHED.c.id).add_cte(_PUBLISHED_AUDIT).add_cte(_PUBLISHED_NOTICES))
 
 def roll_up_item(session: Session, item_id: int, now: datetime) -> str | None:
     """Recompute the item's status from its deliveries; returns the new status when it changed."""
@@ -237,12 +180,6 @@ def _publish_items(session: Db, items: list[Any], now: datetime) -> dict[int, st
     The rows written are those of ``roll_up_item`` (``audit.record`` and ``notifications.enqueue``:
     an audit event per item, a notification to an active author), in one statement each."""
     conn = connection_of(session)
-    if conn.dialect.name == "postgresql":
-        written = {r.id for r in _PUBLISH_ONE_STATEMENT.rows(conn, {
-            "v_ids": [i.id for i in items], "v_before": [i.status for i in items],
-            "v_tell": [i.author_id if i.author_status == MemberStatus.ACTIVE.value else None for i in items],
-            "v_now": now})}
-        return {i.id: ItemStatus.PUBLISHED for i in items if i.id in written}
     params = [{"p_id": i.id, "p_before": i.status, "p_now": now} for i in items]
     if _PUBLISH.executemany(conn, params) != len(params):
         # some item moved meanwhile: read back which ones this batch published (running the UPDATE

@@ -11,7 +11,6 @@ Every write is fenced (``queries.transition``): a worker that lost its lease cha
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -20,14 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     String,
-    Text,
     bindparam,
-    cast,
-    column,
-    func,
     insert,
     literal,
     or_,
@@ -106,33 +99,6 @@ _ATTEMPT_SENT = DriverStatement(
     .values(finished_at=bindparam("b_now", type_=_UTC), outcome="sent", external_ids=bindparam("b_ids"))
 )
 
-
-# PostgreSQL: a batch of `sent` outcomes as one statement over arrays (``unnest``): the deliveries'
-# fenced UPDATE and their attempt rows (a data-modifying CTE), returning the rows it wrote. psycopg
-# runs an ``executemany`` row by row in Python (its pipeline's generators), which made the two
-# executemany calls this replaces most of the group commit's CPU (bench/analysis.md, B1).
-_SENT_ROWS = func.unnest(
-    cast(bindparam("v_ids"), ARRAY(BigInteger)), cast(bindparam("v_fences"), ARRAY(BigInteger)),
-    cast(bindparam("v_ext"), ARRAY(Text)), cast(bindparam("v_links"), ARRAY(Text)),
-    cast(bindparam("v_attempts"), ARRAY(BigInteger)),
-).table_valued(column("id", BigInteger), column("fence", BigInteger), column("ext", Text), column("link", Text),
-               column("attempt", BigInteger)).render_derived(name="v")
-_SENT_ARRAYS_UPDATE = (
-    update(_D)
-    .where(_D.c.id == _SENT_ROWS.c.id, _D.c.fence == _SENT_ROWS.c.fence, _D.c.state == S.SENDING.value)
-    .values(state=S.SENT.value, external_ids=cast(_SENT_ROWS.c.ext, _D.c.external_ids.type),
-            permalink=_SENT_ROWS.c.link, sent_at=bindparam("v_now", type_=_UTC), lease_owner=None,
-            lease_until=None, last_error=None, last_error_class=None, updated_at=bindparam("v_now", type_=_UTC))
-    .returning(_D.c.id, _SENT_ROWS.c.attempt, _SENT_ROWS.c.ext)
-    .cte("sent")
-)
-_SENT_ARRAYS_ATTEMPTS = (
-    update(_T).where(_T.c.id == _SENT_ARRAYS_UPDATE.c.attempt)
-    .values(finished_at=bindparam("v_now", type_=_UTC), outcome="sent",
-            external_ids=cast(_SENT_ARRAYS_UPDATE.c.ext, _T.c.external_ids.type))
-    .cte("sent_attempts")
-)
-_SENT_ONE_STATEMENT = DriverStatement(select(_SENT_ARRAYS_UPDATE.c.id).add_cte(_SENT_ARRAYS_ATTEMPTS))
 
 # PostgreSQL: the whole start as one statement (one round trip instead of three) — the fenced UPDATE,
 # the attempt rows and the items' ``publishing`` as data-modifying CTEs. Same effects as the three
@@ -477,22 +443,16 @@ def record_sent(session: Session, job: SendJob, *, external_ids: list[str], perm
 def record_sent_batch(session: Db, sent: list[tuple[SendJob, Any]], *, now: datetime) -> set[int]:
     """``record_sent`` for many deliveries in a few statements; returns the ids recorded.
 
-    PostgreSQL: one statement over arrays (``_SENT_ONE_STATEMENT``), returning the rows it wrote.
-    SQLite: one executemany UPDATE for the deliveries; when its row count says some fence moved,
-    the rows are read back to know which ones it wrote (running the UPDATE again row by row would
-    find the written ones no longer ``sending`` and call them lost); then the attempt rows.
+    One executemany UPDATE for the deliveries; when its row count says some fence moved, the rows
+    are read back to know which ones it wrote (running the UPDATE again row by row would find the
+    written ones no longer ``sending`` and call them lost); then the attempt rows. (PostgreSQL's
+    dispatcher writes its batches of successes with ``sent_batch_pg`` instead: this path serves
+    batches with failures, written with an ORM session.)
     """
     if not sent:
         return set()
     conn = connection_of(session)
-    if conn.dialect.name == "postgresql":
-        done = {r.id for r in _SENT_ONE_STATEMENT.rows(conn, {
-            "v_ids": [job.delivery_id for job, _ in sent], "v_fences": [job.fence for job, _ in sent],
-            "v_ext": [json.dumps(result.external_ids) for _, result in sent],
-            "v_links": [result.permalink for _, result in sent],
-            "v_attempts": [job.attempt_id or None for job, _ in sent], "v_now": now})}
-    else:
-        done = _record_sent_rows(conn, sent, now)
+    done = _record_sent_rows(conn, sent, now)
     record_photo_file_ids(conn, sent, done)
     return done
 
@@ -514,7 +474,6 @@ def record_photo_file_ids(conn: Any, sent: list[tuple[SendJob, Any]], done: set[
 
 
 def _record_sent_rows(conn: Any, sent: list[tuple[SendJob, Any]], now: datetime) -> set[int]:
-    """SQLite's ``sent`` batch: executemany UPDATEs (its statements cost no round trip)."""
     params = [{"b_id": job.delivery_id, "b_fence": job.fence, "b_ids": result.external_ids,
                "b_link": result.permalink, "b_now": now} for job, result in sent]
     if _SENT.executemany(conn, params) == len(params):
