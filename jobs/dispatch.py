@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -186,89 +186,58 @@ class Dispatcher:
         # answers, not when the outcome is durable: outcomes are group-committed in the background
         # (each still durable before the pass ends), so the next send never waits for a commit.
         #
-        # Claim ahead: a claim leases up to ``batch`` rows (`claimed`, kept in ``ahead``) in the
-        # background, while sends run, so a free slot never waits for a claim; a start marks
-        # `sending` only the rows it sends now, as many as there are free slots.
-        # A row claimed ahead that never starts goes back to `pending` (released at the end of the
-        # pass, or by the lease sweep after a crash) — it was never sent, so nothing is lost.
-        ended = _Finished()  # sends, starts and claims that have ended, for this loop to take
+        # Claim ahead: a claim leases up to ``batch`` rows (`claimed`, kept in ``ahead``); a refill
+        # marks `sending` only the rows it starts now. Several refills share one claim transaction,
+        # and a row claimed ahead that never starts goes back to `pending` (released at the end of
+        # the pass, or by the lease sweep after a crash) — it was never sent, so nothing is lost.
         in_flight: set[asyncio.Task[Outcome]] = set()
-        starts: dict[asyncio.Future[list[SendJob]], int] = {}  # running starts → slots they hold
-        claim: asyncio.Future[list[SendJob]] | None = None
+        finished = _Finished()
         recording: set[asyncio.Future[str | None]] = set()
         ahead: collections.deque[SendJob] = collections.deque()
         claim_more = True
-        # Start in batches, not one slot at a time: each start is a round trip, and half-full
+        # Start in batches, not one slot at a time: each start is a transaction, and half-full
         # batches keep the database work per delivery small while the pipeline stays busy.
         refill_at = max(1, min(self.batch, self.concurrency) // 2)
-        max_starts = 1  # (two at once made smaller starts and more CPU, no faster: bench/analysis.md)
-        stopped_claiming = False
+        claiming_failed = False
         lingered = False
         try:
             while True:
-                if (claim is None and claim_more and len(ahead) < self.concurrency and not self._stopping
-                        and not stopped_claiming):
-                    claim = self._claim_ahead(report, max(self.batch, self.concurrency) - len(ahead))
-                    claim.add_done_callback(ended.add)
-                room = self.concurrency - len(in_flight) - sum(starts.values())
-                if (ahead and room > 0 and len(starts) < max_starts and not self._stopping and not stopped_claiming
-                        and (room >= refill_at or lingered or (not in_flight and not starts))):
+                room = self.concurrency - len(in_flight)
+                if ((claim_more or ahead) and (room >= refill_at or not in_flight or (lingered and room > 0))
+                        and not self._stopping and not claiming_failed):
                     lingered = False
-                    starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
-                    running = self._start(starting, report)
-                    running.add_done_callback(ended.add)
-                    starts[running] = len(starting)
-                if not in_flight and not starts and claim is None:
+                    try:
+                        jobs, claimed = await self._claim_and_start(ahead, room, claim_more, report)
+                    except Exception:
+                        # A lost database connection, say. The sends already in flight still have their
+                        # outcomes recorded below (leaving them would turn known results into `unknown`);
+                        # claiming resumes at the next pass.
+                        log.exception("claiming failed; finishing the %d send(s) in flight", len(in_flight))
+                        claiming_failed, jobs, claimed = True, [], 0
+                    for job in jobs:
+                        task = self._track(asyncio.create_task(self._send(job)))
+                        task.add_done_callback(finished.signal)
+                        in_flight.add(task)
+                    # Nothing more was due when the claim found nothing: claim again once a send ends.
+                    claim_more = claimed > 0 or (bool(jobs) and not ahead)
+                if not in_flight:
                     break
-                await ended.wait()
-                # (and sends that ended in this turn of the loop but have not signalled yet)
-                done = ended.take() | {t for t in in_flight if t.done()}
-                sends_ended = {t for t in done if t in in_flight}
-                in_flight -= sends_ended
-                room = self.concurrency - len(in_flight) - sum(starts.values())
-                if sends_ended and in_flight and room < refill_at and (ahead or claim is not None):
+                done = await finished.wait(in_flight)
+                in_flight -= done
+                if in_flight and self.concurrency - len(in_flight) < refill_at and (claim_more or ahead):
                     # Linger a little for more sends to end, so one start serves several slots; never
                     # longer than a small share of a send, so a free slot does not stay idle for long.
                     loop = asyncio.get_running_loop()
                     until = loop.time() + self._linger_s()
-                    while (in_flight and self.concurrency - len(in_flight) - sum(starts.values()) < refill_at
-                           and loop.time() < until):
-                        if not await ended.wait(until - loop.time()):
+                    while in_flight and self.concurrency - len(in_flight) < refill_at and loop.time() < until:
+                        more = await finished.wait(in_flight, until - loop.time())
+                        if not more:
                             break
-                        more = ended.take()
+                        in_flight -= more
                         done |= more
-                        sends_ended |= {t for t in more if t in in_flight}
-                        in_flight -= sends_ended
                     lingered = True
-                for future in done:
-                    if future is claim:
-                        claim = None
-                        try:
-                            prepared = future.result()
-                        except Exception:
-                            # A lost database connection, say. The sends already in flight still have
-                            # their outcomes recorded (leaving them would turn known results into
-                            # `unknown`); claiming resumes at the next pass.
-                            log.exception("claiming failed; finishing the %d send(s) in flight", len(in_flight))
-                            stopped_claiming = True
-                            continue
-                        ahead.extend(prepared)
-                        # Nothing more was due when the claim found nothing: claim again once a send ends.
-                        claim_more = bool(prepared)
-                    elif future in starts:
-                        del starts[future]
-                        try:
-                            jobs = future.result()
-                        except Exception:
-                            log.exception("starting failed; finishing the %d send(s) in flight", len(in_flight))
-                            stopped_claiming = True
-                            continue
-                        for job in jobs:
-                            task = self._track(asyncio.create_task(self._send(job)))
-                            task.add_done_callback(ended.add)
-                            in_flight.add(task)
                 failures = []
-                for task in sends_ended:
+                for task in done:
                     if task.cancelled():
                         continue
                     outcome = task.result()
@@ -280,22 +249,14 @@ class Dispatcher:
                         written.add_done_callback(functools.partial(_counted, report))
                     else:
                         failures.append(outcome)
-                if failures:
-                    # A failure may block or pause the outlet (429, a revoked token): that must be
-                    # durable before the next start, or the pass would start another send to the
-                    # same outlet; rows claimed before the block are handed back (claimed again later).
-                    if claim is not None:
-                        ahead.extend(await _result_or_nothing(claim))
-                        claim = None
-                    for outcome in failures:
-                        await self._track(asyncio.create_task(self._record(outcome, report)))
-                    if ahead:
-                        await self._release_ahead(ahead)
-                if sends_ended:
-                    claim_more = True
+                # A failure may block or pause the outlet (429, a revoked token): that must be durable
+                # before the next start, or the pass would start another send to the same outlet.
+                for outcome in failures:
+                    await self._track(asyncio.create_task(self._record(outcome, report)))
+                if failures and ahead:
+                    await self._release_ahead(ahead)  # claimed before the block: claim them again later
+                claim_more = True
         finally:
-            if claim is not None:
-                ahead.extend(await _result_or_nothing(claim))
             if ahead:
                 await self._release_ahead(ahead)
             if recording:
@@ -312,29 +273,13 @@ class Dispatcher:
         task.add_done_callback(self._in_flight.discard)  # type: ignore[arg-type]
         return task
 
-    def _claim_ahead(self, report: PassReport, limit: int) -> asyncio.Future[list[SendJob]]:
-        """Claim up to ``limit`` due rows and read what their sends need, in one transaction on a
-        database thread (Core and driver statements only); the prepared jobs wait in ``ahead``."""
-        def work() -> list[SendJob]:
-            now = self.hub.clock.now()
-            with self.hub.engine.begin() as s:
-                claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease, limit=limit,
-                                           limits=self.limits, cost=self.cost)
-                prepared = transitions.prepare_jobs(s, claims, now=now, media_dir=self.media_dir)
-                unread = [c for c in claims if c.delivery_id not in {j.delivery_id for j in prepared}]
-                if unread:  # a row or item deleted under the claim: hand it back
-                    queries.release_claims(s, unread, now)
-            report.claimed += len(claims)
-            if claims:
-                crashpoints.reached("after_claim")
-            return prepared
-
-        return asyncio.get_running_loop().run_in_executor(self._executor, work)
-
-    def _start(self, starting: list[SendJob], report: PassReport) -> asyncio.Future[list[SendJob]]:
-        """Mark ``sending`` the jobs about to be sent, just before their calls (on SQLite a short
-        transaction of three statements, on PostgreSQL one autocommitted statement:
-        ``_start_autocommit``); returns (as a future) the jobs started.
+    async def _claim_and_start(self, ahead: collections.deque[SendJob], room: int, claim: bool,
+                               report: PassReport) -> tuple[list[SendJob], int]:
+        """Top up the jobs held ahead when fewer than ``room`` are held (one transaction claims
+        and reads them), then mark ``sending`` the ``room`` oldest just before their calls (on
+        SQLite a short transaction of three statements, on PostgreSQL one autocommitted
+        statement: ``_start_autocommit``). Returns the jobs to send and how many rows were newly
+        claimed.
 
         Outcomes of sends that just ended (successes queued for the group commit) are written with
         the start: on SQLite in its transaction, on PostgreSQL in its one statement (one round trip
@@ -343,8 +288,27 @@ class Dispatcher:
         taken = self.outcomes.take_successes()
         written: list[str | None] | None = None
 
-        def work() -> list[SendJob]:
+        def work() -> tuple[list[SendJob], int]:
             nonlocal written
+            claimed = 0
+            if claim and len(ahead) < room:
+                now = self.hub.clock.now()
+                with self.hub.engine.begin() as s:  # Core and driver statements only: no ORM session
+                    claims = queries.claim_due(s, owner=self.owner, now=now, lease=self.lease,
+                                               limit=max(room, self.batch) - len(ahead), limits=self.limits,
+                                               cost=self.cost)
+                    prepared = transitions.prepare_jobs(s, claims, now=now, media_dir=self.media_dir)
+                    unread = [c for c in claims if c.delivery_id not in {j.delivery_id for j in prepared}]
+                    if unread:  # a row or item deleted under the claim: hand it back
+                        queries.release_claims(s, unread, now)
+                report.claimed += len(claims)
+                claimed = len(claims)
+                if claims:
+                    crashpoints.reached("after_claim")
+                ahead.extend(prepared)
+            starting = [ahead.popleft() for _ in range(min(room, len(ahead)))]
+            if not starting and (not taken or self._postgres):
+                return [], claimed  # (PostgreSQL: nothing to start, the group commit writes them)
             if self._postgres and not any(job.platform == "line" for job in starting):
                 riding = self.outcomes.sent_batch(taken)
                 jobs = self._start_autocommit(starting, riding)
@@ -365,11 +329,11 @@ class Dispatcher:
                 report.count("skipped")
             if jobs:
                 crashpoints.reached("after_sending")
-            return jobs
+            return jobs, claimed
 
         def settle_taken(_: object) -> None:
-            # When the work has ended, not when the pass looks: a cancelled pass must not give back
-            # outcomes a still-running transaction then commits (they would be written twice).
+            # When the work has ended, not when this coroutine does: a cancelled pass must not give
+            # back outcomes a still-running transaction then commits (they would be written twice).
             if written is not None:
                 self.outcomes.settle(taken, written)
             else:
@@ -377,7 +341,7 @@ class Dispatcher:
 
         running = asyncio.get_running_loop().run_in_executor(self._executor, work)
         running.add_done_callback(settle_taken)
-        return running
+        return await asyncio.shield(running)
 
     def _start_autocommit(self, starting: list[SendJob], riding: SentBatch | None = None) -> list[SendJob]:
         """PostgreSQL: claimed → sending as one autocommitted statement on a connection kept for
@@ -623,44 +587,31 @@ class Dispatcher:
         self.close_connections()
 
 
-async def _result_or_nothing(claim: asyncio.Future[list[SendJob]]) -> list[SendJob]:
-    """A claim's jobs once it has ended, or none if it failed (its rows, if any were leased, go
-    back to `pending` when their lease ends)."""
-    try:
-        return await asyncio.shield(claim)
-    except Exception:
-        log.exception("a claim ahead failed")
-        return []
-
-
 class _Finished:
-    """Sends, starts and claims that have ended, for the pipeline to take. Each adds itself (a
-    done-callback), so waiting for "the next one to end" costs O(1); ``asyncio.wait`` would add
-    and remove a callback on every task in flight each time the pipeline waits."""
+    """Waiting for sends to end. Each send signals when it ends (a done-callback), so waiting costs
+    O(1) per send; ``asyncio.wait`` would add and remove a callback on every task in flight each time
+    the pipeline waits. What ended is read off the tasks themselves (at most ``concurrency``), so
+    sends that ended in the same turn of the event loop are taken together."""
 
     def __init__(self) -> None:
-        self._ended: list[asyncio.Future[Any]] = []
         self._event = asyncio.Event()
 
-    def add(self, future: asyncio.Future[Any]) -> None:
-        self._ended.append(future)
+    def signal(self, _task: asyncio.Task[Outcome]) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float | None = None) -> bool:
-        """Until something has ended (at once if something has); False if ``timeout`` passed first."""
-        if self._ended:
-            return True
+    async def wait(self, in_flight: set[asyncio.Task[Outcome]],
+                   timeout: float | None = None) -> set[asyncio.Task[Outcome]]:
+        """The sends of ``in_flight`` that have ended, once one has; empty if ``timeout`` passed first."""
+        done = {task for task in in_flight if task.done()}
+        if done or not in_flight:
+            return done
         self._event.clear()
         try:
             async with asyncio.timeout(timeout):
                 await self._event.wait()
         except TimeoutError:
-            return False
-        return True
-
-    def take(self) -> set[asyncio.Future[Any]]:
-        ended, self._ended = set(self._ended), []
-        return ended
+            return set()
+        return {task for task in in_flight if task.done()}
 
 
 def _counted(report: PassReport, written: asyncio.Future[str | None]) -> None:
