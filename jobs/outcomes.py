@@ -160,13 +160,17 @@ class OutcomeWriter:
     @staticmethod
     def _apply_autocommitted(conn: Connection, outcomes: list[Outcome]) -> tuple[list[str | None], set[int]]:
         """PostgreSQL, successes only, on an autocommit connection: the deliveries, their attempt
-        rows and the items they complete in one statement; then the ledger's close and the photo
-        file ids, each a statement that is safe on its own (a charge left open counts only until
-        its lease ends; file ids are a cache). Returns the states and the items still to roll up."""
+        rows, their ledger charges and the items they complete in one statement; then the photo
+        file ids. The statement is committed when that runs, so its failure is only logged (file
+        ids are a cache): raising would make the writer retry a batch already written. Returns the
+        states and the items still to roll up."""
         batch = OutcomeWriter.sent_batch([(o, None) for o in outcomes])  # type: ignore[misc]
         assert batch is not None
         record_sent_and_roll_up(conn, batch)
-        OutcomeWriter.after_sent_statement(conn, batch)
+        try:
+            OutcomeWriter.after_sent_statement(conn, batch)
+        except Exception:
+            log.exception("could not keep the photo file ids of %d sends", len(batch.sent))
         return ["sent" if o.job.delivery_id in batch.done else None for o in outcomes], batch.unsettled
 
     async def _roll_up_unsettled(self, items: set[int], now: datetime) -> None:
