@@ -3,7 +3,9 @@
 A batch of `sent` outcomes used to be a transaction of five round trips (BEGIN, the deliveries'
 fenced UPDATE with their attempt rows, the roll-up read, the items' ``published`` with their audit
 rows and notifications, COMMIT). Here it is one statement of data-modifying CTEs over arrays
-(``unnest``), atomic by itself, so the dispatcher runs it on an autocommit connection:
+(``unnest``), atomic by itself, so the dispatcher runs it on an autocommit connection — alone
+(the group commit) or, most of the time, riding in the next start's statement
+(``transitions._START_AND_SENT``: one round trip for both):
 
 1. ``sent``: the deliveries' fenced UPDATE (``sending`` and the fence this worker holds);
 2. ``sent_attempts``: their attempt rows finished; ``charges_closed``: the send ledger's charges
@@ -21,8 +23,8 @@ transaction of their own afterwards. If that transaction is lost (a crash betwee
 roll-up sweep (``sweep_queries.roll_up_finished_items``) finishes it, so no item is left
 ``publishing`` with all its deliveries done.
 
-The rows written are those of ``transitions.record_sent_batch`` followed by ``rollup.roll_up_items``
-(``tests/engine/test_sent_batch_pg.py`` compares them).
+The rows written are those of ``transitions.record_sent_batch``, ``ledger.close`` and
+``rollup.roll_up_items`` (``tests/engine/test_sent_batch_pg.py`` compares them).
 """
 
 from __future__ import annotations
