@@ -312,14 +312,8 @@ class Dispatcher:
             if self._postgres and not any(job.platform == "line" for job in starting):
                 riding = self.outcomes.sent_batch(taken)
                 jobs = self._start_autocommit(starting, riding)
-                written = ["sent" if riding is not None and o.job.delivery_id in riding.done else None
-                           for o, _ in taken]
-            elif self._postgres:  # LINE's retry keys are written with the start, in its transaction
-                with self.hub.engine.begin() as s:
-                    jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
-                                                      lease=self.lease)
-                written = None  # (the group commit writes them)
-            else:
+                written = riding.states() if riding is not None else []
+            else:  # SQLite, or a batch with LINE jobs (their retry keys are written with the start)
                 with self.hub.engine.begin() as s:
                     states = self.outcomes.write_taken(s, taken)
                     jobs = transitions.start_prepared(s, starting, worker=self.owner, now=self.hub.clock.now(),
@@ -353,15 +347,13 @@ class Dispatcher:
         now = self.hub.clock.now()
         for attempt in (1, 2):
             try:
-                conn = self._autocommit_connections.get_nowait()
-            except queue.Empty:
-                conn = self.hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                jobs = transitions.start_prepared(conn, starting, worker=self.owner, now=now, lease=self.lease,
-                                                  unstarted=unstarted, riding=riding)
+                with self._kept_autocommit() as conn:
+                    jobs = transitions.start_prepared(conn, starting, worker=self.owner, now=now, lease=self.lease,
+                                                      unstarted=unstarted, riding=riding)
+                    if riding is not None:
+                        self._finish_riding(conn, riding)
                 break
             except DBAPIError as exc:
-                conn.close()
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
                 # The kept connections skip the pool's pre-ping: after a database restart they are
@@ -369,15 +361,6 @@ class Dispatcher:
                 # `claimed` and the fence, so a row it already started is not started again.
                 _close_all(self._autocommit_connections)
                 log.warning("a kept start connection was dropped (%s); starting on a new one", exc.orig)
-            except BaseException:
-                conn.close()  # a connection in an unknown state is not kept
-                raise
-        if riding is not None:
-            self._finish_riding(conn, riding)
-        if self._connections_closed:
-            conn.close()
-        else:
-            self._autocommit_connections.put(conn)
         if unstarted:
             # The started rows are committed: from here nothing may raise for them, or they would
             # never be sent (and end `unknown`). Unsettled rows go back to `pending` at their lease's end.
@@ -393,10 +376,7 @@ class Dispatcher:
         (``OutcomeWriter.after_sent_statement``), and the items it finished with a failed delivery
         rolled up in a transaction. The start is committed: nothing here may raise, and none of it
         has to (file ids are a cache; the roll-up sweep finishes an item whose roll-up was lost)."""
-        try:
-            OutcomeWriter.after_sent_statement(conn, riding)
-        except Exception:
-            log.exception("could not keep the photo file ids of %d sends", len(riding.sent))
+        OutcomeWriter.after_sent_statement(conn, riding)
         if riding.unsettled:
             try:
                 with self.hub.transaction() as session:

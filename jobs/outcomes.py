@@ -100,8 +100,13 @@ class OutcomeWriter:
     @staticmethod
     def after_sent_statement(conn: Connection, batch: SentBatch) -> None:
         """After the one statement wrote ``batch`` (autocommit connection): the photos' Telegram
-        file ids kept (a cache, safe in a statement of its own; most batches have none)."""
-        transitions.record_photo_file_ids(conn, batch.sent, batch.done)
+        file ids kept (a cache, in a statement of its own; most batches have none). The batch is
+        committed by then, so a failure is only logged: raising would make the writer retry a batch
+        already written (and call its deliveries lease-lost), or fail a committed start."""
+        try:
+            transitions.record_photo_file_ids(conn, batch.sent, batch.done)
+        except Exception:
+            log.exception("could not keep the photo file ids of %d sends", len(batch.sent))
 
     @staticmethod
     def settle(batch: list[tuple[Outcome, asyncio.Future[str | None]]], states: list[str | None]) -> None:
@@ -161,17 +166,12 @@ class OutcomeWriter:
     def _apply_autocommitted(conn: Connection, outcomes: list[Outcome]) -> tuple[list[str | None], set[int]]:
         """PostgreSQL, successes only, on an autocommit connection: the deliveries, their attempt
         rows, their ledger charges and the items they complete in one statement; then the photo
-        file ids. The statement is committed when that runs, so its failure is only logged (file
-        ids are a cache): raising would make the writer retry a batch already written. Returns the
-        states and the items still to roll up."""
+        file ids. Returns the states and the items still to roll up."""
         batch = OutcomeWriter.sent_batch([(o, None) for o in outcomes])  # type: ignore[misc]
         assert batch is not None
         record_sent_and_roll_up(conn, batch)
-        try:
-            OutcomeWriter.after_sent_statement(conn, batch)
-        except Exception:
-            log.exception("could not keep the photo file ids of %d sends", len(batch.sent))
-        return ["sent" if o.job.delivery_id in batch.done else None for o in outcomes], batch.unsettled
+        OutcomeWriter.after_sent_statement(conn, batch)
+        return batch.states(), batch.unsettled
 
     async def _roll_up_unsettled(self, items: set[int], now: datetime) -> None:
         """Items an autocommitted batch finished with a failed delivery: ``roll_up_item``'s path

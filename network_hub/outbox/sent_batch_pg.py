@@ -202,6 +202,10 @@ class SentBatch:
                 "v_charge_ids": [c[0] for c in self.charges], "v_charge_fences": [c[1] for c in self.charges],
                 "v_charge_at": [c[2] for c in self.charges]}
 
+    def states(self) -> list[str | None]:
+        """Each send's new state, in the order of ``sent``: "sent", or None where the lease was lost."""
+        return ["sent" if job.delivery_id in self.done else None for job, _ in self.sent]
+
     def read(self, rows: list[Any]) -> None:
         """Take this batch's rows out of the statement's result."""
         self.done = {r.id for r in rows if r.kind == "delivery"}
